@@ -1,0 +1,85 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import { registerAuditRoutes } from './audit/audit-routes.js';
+import type { Container } from './composition-root.js';
+import { registerHealthRoutes } from './health/health-routes.js';
+import { installMetrics } from './health/metrics.js';
+import { registerIdentityRoutes } from './identity/identity-routes.js';
+import { installErrorHandling } from './platform/http/error-handler.js';
+import { installRequestContext } from './platform/http/request-context.js';
+
+export interface AppOptions {
+  /** Pino logger options; false silences request logs (tests). */
+  logger?: boolean | { level: string };
+}
+
+/** Builds the HTTP application on an already wired container. */
+export async function buildApp(
+  container: Container,
+  options: AppOptions = {},
+): Promise<FastifyInstance> {
+  const { config } = container;
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    bodyLimit: config.maxBodyBytes,
+    routerOptions: { ignoreTrailingSlash: true },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    requestIdHeader: false,
+    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'cabinet',
+        version: '1',
+        description:
+          'Evidence-first Change Advisory Board service. Errors are RFC 9457 problem+json.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/api/v1/docs',
+    uiConfig: { docExpansion: 'list' },
+    uiHooks: {},
+  });
+  // swagger-ui routes are reachable without a token, like the document itself.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/v1/docs')) {
+      route.config = { ...(route.config ?? {}), public: true };
+    }
+  });
+
+  installRequestContext(app, container.identity);
+  installErrorHandling(app, container.audit);
+  const registry = installMetrics(app, () => container.audit.appendedCount);
+
+  app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+  registerHealthRoutes(app, {
+    database: container.database,
+    registry,
+    signingKey: container.signingKey,
+  });
+  registerIdentityRoutes(app, container);
+  registerAuditRoutes(app, container);
+  return app;
+}

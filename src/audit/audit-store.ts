@@ -1,0 +1,109 @@
+import type { Executor } from '../platform/db/database.js';
+import type { Checkpoint, StoredAuditEvent } from './chain.js';
+
+export interface AuditFilters {
+  event_type?: string | undefined;
+  actor?: string | undefined;
+  subject?: string | undefined;
+  correlation_id?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  after_seq?: number | undefined;
+}
+
+const columns = [
+  'seq',
+  'id',
+  'event_type',
+  'correlation_id',
+  'actor',
+  'subject',
+  'data',
+  'created_at',
+  'prev_hash',
+  'hash',
+] as const;
+
+export async function readHead(db: Executor): Promise<{ seq: number; hash: string } | null> {
+  const row = await db
+    .selectFrom('audit_events')
+    .select(['seq', 'hash'])
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? { seq: Number(row.seq), hash: row.hash } : null;
+}
+
+export async function insertEvent(db: Executor, event: StoredAuditEvent): Promise<void> {
+  await db.insertInto('audit_events').values(event).execute();
+}
+
+export async function listEvents(
+  db: Executor,
+  filters: AuditFilters,
+  limit: number,
+): Promise<StoredAuditEvent[]> {
+  let query = db.selectFrom('audit_events').select(columns);
+  if (filters.event_type) query = query.where('event_type', '=', filters.event_type);
+  if (filters.actor) query = query.where('actor', '=', filters.actor);
+  if (filters.subject) query = query.where('subject', '=', filters.subject);
+  if (filters.correlation_id) query = query.where('correlation_id', '=', filters.correlation_id);
+  if (filters.from) query = query.where('created_at', '>=', filters.from);
+  if (filters.to) query = query.where('created_at', '<', filters.to);
+  if (filters.after_seq !== undefined) query = query.where('seq', '>', filters.after_seq);
+  const rows = await query.orderBy('seq', 'asc').limit(limit).execute();
+  return rows.map(normalise);
+}
+
+/** Keyset-paged scan in seq order: bounded memory whatever the log's length. */
+export async function* scanEvents(
+  db: Executor,
+  batchSize = 5_000,
+): AsyncGenerator<StoredAuditEvent[], void, void> {
+  let after = -1;
+  for (;;) {
+    const rows = await db
+      .selectFrom('audit_events')
+      .select(columns)
+      .where('seq', '>', after)
+      .orderBy('seq', 'asc')
+      .limit(batchSize)
+      .execute();
+    if (rows.length === 0) return;
+    const batch = rows.map(normalise);
+    yield batch;
+    after = batch[batch.length - 1]!.seq;
+    if (rows.length < batchSize) return;
+  }
+}
+
+export async function countEvents(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('audit_events')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function insertCheckpoint(db: Executor, checkpoint: Checkpoint): Promise<void> {
+  await db.insertInto('audit_checkpoints').values(checkpoint).execute();
+}
+
+export async function listCheckpoints(db: Executor): Promise<Checkpoint[]> {
+  const rows = await db.selectFrom('audit_checkpoints').selectAll().orderBy('seq', 'asc').execute();
+  return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+}
+
+export async function latestCheckpoint(db: Executor): Promise<Checkpoint | null> {
+  const row = await db
+    .selectFrom('audit_checkpoints')
+    .selectAll()
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? { ...row, seq: Number(row.seq) } : null;
+}
+
+function normalise(row: StoredAuditEvent): StoredAuditEvent {
+  return { ...row, seq: Number(row.seq) };
+}

@@ -1,0 +1,52 @@
+import { Command, CommanderError } from 'commander';
+import { createContainer } from '../composition-root.js';
+import { loadConfig } from '../config/config.js';
+import { startServer } from '../server.js';
+import { registerAdminCommands } from './admin-commands.js';
+import { registerAuditCommands } from './audit-commands.js';
+import { type CliIo, processIo, reportFailure } from './cli-io.js';
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('cabinet')
+    .description('cabinet: evidence-first Change Advisory Board service')
+    .option('--json', 'print machine-readable JSON')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.out(text.trimEnd()),
+      writeErr: (text) => io.err(text.trimEnd()),
+    })
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      '\nConfiguration comes from CABINET_* environment variables (see README.md).\n' +
+        'Examples:\n  cabinet serve\n  cabinet users create --email ann@example.org --name Ann --roles submitter\n' +
+        '  cabinet tokens create --user ann@example.org --name laptop\n  cabinet audit verify --json',
+    );
+
+  program
+    .command('serve')
+    .description('run the API server (migrates on start; prints the first admin token once)')
+    .action(async () => {
+      const container = await createContainer(loadConfig(io.env));
+      const server = await startServer(container, io.out);
+      await io.untilStopped();
+      await server.stop();
+    });
+  registerAdminCommands(program, io);
+  registerAuditCommands(program, io);
+  return program;
+}
+
+/** Runs the CLI and returns its exit code (never calls process.exit, so it is testable). */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    return reportFailure(io, error);
+  }
+}

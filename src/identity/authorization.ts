@@ -1,0 +1,53 @@
+import type { Context } from '../platform/context.js';
+import { ForbiddenError } from '../platform/errors.js';
+import type { Role } from './roles.js';
+
+/**
+ * Who may do what: the one table every route consults. `any` means every signed-in user
+ * (the service then narrows to their own records). A role absent from a row has no say.
+ */
+export const PERMISSIONS = {
+  'users.create': ['admin'],
+  'users.list': ['admin', 'auditor'],
+  'users.read': ['admin', 'auditor'],
+  'users.update': ['admin'],
+  'tokens.create': 'any',
+  'tokens.create_for_others': ['admin'],
+  'tokens.list': 'any',
+  'tokens.list_all': ['admin', 'auditor'],
+  'tokens.revoke': 'any',
+  'tokens.revoke_for_others': ['admin'],
+  'me.read': 'any',
+  'audit.read': ['auditor', 'admin'],
+  'audit.verify': ['auditor', 'admin'],
+} as const satisfies Record<string, readonly Role[] | 'any'>;
+
+export type Action = keyof typeof PERMISSIONS;
+
+export function isAllowed(roles: readonly string[], action: Action): boolean {
+  const allowed: readonly Role[] | 'any' = PERMISSIONS[action];
+  return allowed === 'any' || allowed.some((role) => roles.includes(role));
+}
+
+export function authorize(ctx: Context, action: Action): void {
+  if (!isAllowed(ctx.roles, action)) {
+    const allowed: readonly Role[] | 'any' = PERMISSIONS[action];
+    throw new ForbiddenError(
+      `${action} requires one of the roles ${Array.isArray(allowed) ? allowed.join(', ') : 'any'}; you have ${ctx.roles.length ? ctx.roles.join(', ') : 'none'}.`,
+      'missing_role',
+    );
+  }
+}
+
+/**
+ * Separation of duties, absolute whatever roles the actor holds: nobody decides on what
+ * they themselves submitted or requested.
+ */
+export function assertNotOwnRecord(ctx: Context, ownerId: string, what: string): void {
+  if (ctx.actorId === ownerId) {
+    throw new ForbiddenError(
+      `Separation of duties: you cannot decide ${what} that you submitted yourself.`,
+      'separation_of_duties',
+    );
+  }
+}

@@ -1,0 +1,123 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { DatabaseSchema } from './schema.js';
+import { ImmediateSqliteDialect, SqliteBooleanPlugin } from './sqlite-dialect.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+export type Db = Kysely<DatabaseSchema>;
+export type Trx = Transaction<DatabaseSchema>;
+/** Either the pool or an open transaction: store functions accept both. */
+export type Executor = Db | Trx;
+
+export interface Database {
+  readonly dialect: DialectName;
+  readonly db: Db;
+  /** Runs `work` in one transaction: every query inside commits together or not at all. */
+  transaction<T>(work: (trx: Trx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+export function createDatabase(url: string): Database {
+  if (url.startsWith('sqlite:')) {
+    return createSqlite(url.slice('sqlite:'.length));
+  }
+  return createPostgres(url);
+}
+
+function createSqlite(file: string): Database {
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true });
+  }
+  const connection = new SqliteDatabase(file);
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('synchronous = NORMAL');
+  connection.pragma('busy_timeout = 10000');
+  connection.pragma('foreign_keys = ON');
+  const db = new Kysely<DatabaseSchema>({
+    dialect: new ImmediateSqliteDialect({ database: connection }),
+    plugins: [new SqliteBooleanPlugin()],
+  });
+  return wrap('sqlite', db);
+}
+
+function createPostgres(url: string): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    // int8 (bigint, count(*)) arrives as a string by default; our values stay far below 2^53.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID
+          ? (value: string) => Number(value)
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  return wrap('postgres', db);
+}
+
+function wrap(dialect: DialectName, db: Db): Database {
+  return {
+    dialect,
+    db,
+    transaction: (work) => db.transaction().execute(work),
+    close: () => db.destroy(),
+  };
+}
+
+/** Booleans come back as 0/1 from SQLite and as booleans from PostgreSQL. */
+export function fromDbBool(value: boolean | number | null | undefined): boolean {
+  return value === true || value === 1;
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}
+
+/**
+ * Serialises a critical section across every process sharing the database. On PostgreSQL a
+ * transaction-scoped advisory lock (released at commit); on SQLite the transaction already
+ * holds the database's single write lock (BEGIN IMMEDIATE), so there is nothing more to take.
+ */
+export async function lockForTransaction(
+  dialect: DialectName,
+  trx: Trx,
+  lockId: number,
+): Promise<void> {
+  if (dialect === 'postgres') {
+    await sql`select pg_advisory_xact_lock(${lockId})`.execute(trx);
+  }
+}
+
+/** Like lockForTransaction, but answers false instead of waiting when another holds it. */
+export async function tryLockForTransaction(
+  dialect: DialectName,
+  trx: Trx,
+  lockId: number,
+): Promise<boolean> {
+  if (dialect === 'sqlite') {
+    return true;
+  }
+  const result = await sql<{
+    locked: boolean;
+  }>`select pg_try_advisory_xact_lock(${lockId}) as locked`.execute(trx);
+  return result.rows[0]?.locked === true;
+}
+
+/** Advisory lock ids, one per critical section, in one place so they never collide. */
+export const LOCKS = {
+  auditAppend: 7_201_001,
+  auditCheckpoint: 7_201_002,
+} as const;

@@ -1,0 +1,39 @@
+import { type Migration, type MigrationResult, Migrator } from 'kysely';
+import type { Database } from './database.js';
+import { foundation } from './migrations/0001-foundation.js';
+
+/** The one migration list; every entry runs on both SQLite and PostgreSQL. */
+function migrationsFor(database: Database): Record<string, Migration> {
+  return {
+    '0001_foundation': foundation(database.dialect),
+  };
+}
+
+function migratorFor(database: Database): Migrator {
+  return new Migrator({
+    db: database.db,
+    provider: { getMigrations: async () => migrationsFor(database) },
+  });
+}
+
+export interface MigrationOutcome {
+  applied: string[];
+}
+
+export async function migrateToLatest(database: Database): Promise<MigrationOutcome> {
+  const { error, results } = await migratorFor(database).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r: MigrationResult) => r.status === 'Error');
+    throw new Error(
+      `migration ${failed?.migrationName ?? '(unknown)'} failed: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return { applied: (results ?? []).map((r) => r.migrationName) };
+}
+
+/** Names of migrations not yet applied: empty when the schema is current. */
+export async function pendingMigrations(database: Database): Promise<string[]> {
+  const migrations = await migratorFor(database).getMigrations();
+  return migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}

@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { Container } from './composition-root.js';
+import { systemContext } from './platform/context.js';
+import { pruneIdempotencyKeys } from './platform/http/idempotency.js';
+import { startScheduler } from './platform/scheduler.js';
+
+const IDEMPOTENCY_RETENTION_MS = 48 * 3_600_000;
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts serving: bootstraps the first admin on an empty database (printing its token
+ * once), listens, and runs the periodic sweeps until stopped.
+ */
+export async function startServer(
+  container: Container,
+  print: (line: string) => void,
+): Promise<RunningServer> {
+  const app = await buildApp(container);
+  const bootstrap = await container.identity.bootstrapAdmin(systemContext());
+  if (bootstrap) {
+    print(`admin user: ${bootstrap.user.email} (${bootstrap.user.id})`);
+    print(`admin token: ${bootstrap.token}`);
+    print('Store this token now: it is shown only once.');
+  }
+  const { config } = container;
+  const address = await app.listen({ port: config.port, host: config.host });
+  print(`cabinet listening on ${address} (database: ${container.database.dialect})`);
+
+  const stopScheduler = startScheduler(
+    [
+      {
+        name: 'audit-checkpoint',
+        intervalMs: config.checkpointIntervalSeconds * 1000,
+        run: () => container.audit.checkpoint(),
+      },
+      {
+        name: 'idempotency-prune',
+        intervalMs: 3_600_000,
+        run: () =>
+          pruneIdempotencyKeys(
+            container.database,
+            new Date(container.clock.now().getTime() - IDEMPOTENCY_RETENTION_MS),
+          ),
+      },
+    ],
+    app.log,
+  );
+  return {
+    app,
+    url: address,
+    async stop() {
+      stopScheduler();
+      await app.close();
+      // A last checkpoint so the head at shutdown is signed.
+      await container.audit.checkpoint().catch(() => undefined);
+      await container.close();
+    },
+  };
+}
