@@ -33,10 +33,13 @@ export async function buildApp(
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     requestIdHeader: false,
-    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Hooks and the error handler come first so every plugin registered below inherits them.
+  installRequestContext(app, container.identity);
+  installErrorHandling(app, container.audit);
+  const registry = installMetrics(app, () => container.audit.appendedCount);
 
   await app.register(swagger, {
     openapi: {
@@ -60,16 +63,6 @@ export async function buildApp(
     uiConfig: { docExpansion: 'list' },
     uiHooks: {},
   });
-  // swagger-ui routes are reachable without a token, like the document itself.
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/api/v1/docs')) {
-      route.config = { ...(route.config ?? {}), public: true };
-    }
-  });
-
-  installRequestContext(app, container.identity);
-  installErrorHandling(app, container.audit);
-  const registry = installMetrics(app, () => container.audit.appendedCount);
 
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
     app.swagger(),

@@ -3,9 +3,29 @@ import { buildApp } from './app.js';
 import type { Container } from './composition-root.js';
 import { systemContext } from './platform/context.js';
 import { pruneIdempotencyKeys } from './platform/http/idempotency.js';
-import { startScheduler } from './platform/scheduler.js';
+import { type ScheduledJob, startScheduler } from './platform/scheduler.js';
 
 const IDEMPOTENCY_RETENTION_MS = 48 * 3_600_000;
+
+/** The periodic sweeps every instance runs; each is safe to run on several at once. */
+export function scheduledJobs(container: Container): ScheduledJob[] {
+  return [
+    {
+      name: 'audit-checkpoint',
+      intervalMs: container.config.checkpointIntervalSeconds * 1000,
+      run: () => container.audit.checkpoint(),
+    },
+    {
+      name: 'idempotency-prune',
+      intervalMs: 3_600_000,
+      run: () =>
+        pruneIdempotencyKeys(
+          container.database,
+          new Date(container.clock.now().getTime() - IDEMPOTENCY_RETENTION_MS),
+        ),
+    },
+  ];
+}
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -32,25 +52,7 @@ export async function startServer(
   const address = await app.listen({ port: config.port, host: config.host });
   print(`cabinet listening on ${address} (database: ${container.database.dialect})`);
 
-  const stopScheduler = startScheduler(
-    [
-      {
-        name: 'audit-checkpoint',
-        intervalMs: config.checkpointIntervalSeconds * 1000,
-        run: () => container.audit.checkpoint(),
-      },
-      {
-        name: 'idempotency-prune',
-        intervalMs: 3_600_000,
-        run: () =>
-          pruneIdempotencyKeys(
-            container.database,
-            new Date(container.clock.now().getTime() - IDEMPOTENCY_RETENTION_MS),
-          ),
-      },
-    ],
-    app.log,
-  );
+  const stopScheduler = startScheduler(scheduledJobs(container), app.log);
   return {
     app,
     url: address,

@@ -4,7 +4,13 @@ import { z } from 'zod';
 import type { Clock } from '../platform/clock.js';
 import type { Database } from '../platform/db/database.js';
 import { createOnce } from '../platform/http/idempotency.js';
-import { commonErrors, idParams, isoDateTime, pageQuery } from '../platform/http/schemas.js';
+import {
+  commonErrors,
+  idParams,
+  isoDateTime,
+  pageOf,
+  pageQuery,
+} from '../platform/http/schemas.js';
 import type { IdentityService } from './identity-service.js';
 import { ROLES } from './roles.js';
 
@@ -81,12 +87,8 @@ export function registerIdentityRoutes(
     },
     async (request) => {
       const { limit, cursor } = request.query;
-      const users = await identity.listUsers({ afterId: cursor, limit: limit + 1 });
-      const page = users.slice(0, limit);
-      return {
-        users: page,
-        next_cursor: users.length > limit ? (page[page.length - 1]?.id ?? null) : null,
-      };
+      const page = pageOf(await identity.listUsers({ afterId: cursor, limit: limit + 1 }), limit);
+      return { users: page.items, next_cursor: page.next_cursor };
     },
   );
 
@@ -174,11 +176,8 @@ export function registerIdentityRoutes(
         afterId: cursor,
         limit: limit + 1,
       });
-      const page = tokens.slice(0, limit);
-      return {
-        tokens: page,
-        next_cursor: tokens.length > limit ? (page[page.length - 1]?.id ?? null) : null,
-      };
+      const page = pageOf(tokens, limit);
+      return { tokens: page.items, next_cursor: page.next_cursor };
     },
   );
 

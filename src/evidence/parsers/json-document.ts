@@ -29,7 +29,5 @@ export function parseJsonDocument(bytes: Uint8Array | string, what = 'document')
 
 /** RFC 6901 JSON pointer for a path of keys and indexes. */
 export function jsonPointer(segments: ReadonlyArray<string | number>): string {
-  return segments
-    .map((s) => `/${String(s).replaceAll('~', '~0').replaceAll('/', '~1')}`)
-    .join('');
+  return segments.map((s) => `/${String(s).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 }

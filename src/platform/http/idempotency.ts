@@ -60,17 +60,25 @@ export async function createOnce<T>(
   if (previous !== undefined) return previous;
   try {
     const result = await database.transaction(async (trx) => {
-      const value = await work(trx);
+      // Claim the key before doing the work: a concurrent duplicate blocks on this row and
+      // then fails on the primary key, instead of racing the work itself.
       await trx
         .insertInto('idempotency_keys')
         .values({
           caller,
           idempotency_key: key,
           request_hash: requestHash,
-          status_code: status,
-          response_body: JSON.stringify(value),
+          status_code: 0,
+          response_body: '',
           created_at: clock.now().toISOString(),
         })
+        .execute();
+      const value = await work(trx);
+      await trx
+        .updateTable('idempotency_keys')
+        .set({ status_code: status, response_body: JSON.stringify(value) })
+        .where('caller', '=', caller)
+        .where('idempotency_key', '=', key)
         .execute();
       return value;
     });

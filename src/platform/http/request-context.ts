@@ -42,13 +42,20 @@ export function installRequestContext(app: FastifyInstance, identity: Authentica
     request.ctx = { actorId: 'anonymous', roles: [], correlationId };
 
     const config = request.routeOptions.config;
-    if (config.public || !request.url.startsWith('/api/')) return;
+    if (config.public || !request.url.startsWith('/api/') || isDocs(request.url)) return;
 
     const principal = await identity.authenticate(bearerToken(request));
     request.principal = principal;
     request.ctx = { actorId: principal.user.id, roles: principal.user.roles, correlationId };
     if (config.action) authorize(request.ctx, config.action);
   });
+}
+
+/** The docs UI (a plugin's routes) is as public as the OpenAPI document it shows. */
+function isDocs(url: string): boolean {
+  return (
+    url === '/api/v1/docs' || url.startsWith('/api/v1/docs/') || url.startsWith('/api/v1/docs?')
+  );
 }
 
 function bearerToken(request: FastifyRequest): string {

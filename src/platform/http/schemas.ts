@@ -20,3 +20,15 @@ export const commonErrors = {
   413: problemSchema,
   422: problemSchema,
 } as const;
+
+/**
+ * Keyset pagination: callers fetch `limit + 1` rows; the extra row only says whether another
+ * page exists, and the last row shown is where the next page starts.
+ */
+export function pageOf<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+): { items: T[]; next_cursor: string | null } {
+  const items = rows.slice(0, limit);
+  return { items, next_cursor: rows.length > limit ? items[items.length - 1]!.id : null };
+}

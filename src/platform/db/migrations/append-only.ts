@@ -5,8 +5,8 @@ import type { DialectName } from '../database.js';
  * Makes the database itself refuse UPDATE, DELETE (and on PostgreSQL TRUNCATE) on a table,
  * so append-only holds even for code, or people, that bypass the application.
  */
-export async function makeAppendOnly(
-  db: Kysely<unknown>,
+export async function makeAppendOnly<T>(
+  db: Kysely<T>,
   dialect: DialectName,
   table: string,
 ): Promise<void> {
@@ -32,8 +32,8 @@ export async function makeAppendOnly(
 }
 
 /** Drops the triggers makeAppendOnly created; used by tests that tamper behind the app's back. */
-export async function dropAppendOnly(
-  db: Kysely<unknown>,
+export async function dropAppendOnly<T>(
+  db: Kysely<T>,
   dialect: DialectName,
   table: string,
 ): Promise<void> {
