@@ -34,7 +34,9 @@ describe.each(dbKinds)('operations on %s', (kind) => {
   it('reports not ready while a migration is pending', async () => {
     const t = await startTestApp(kind);
     try {
-      await sql`delete from kysely_migration`.execute(t.container.database.db);
+      await sql`delete from kysely_migration where name = '0001_foundation'`.execute(
+        t.container.database.db,
+      );
       const res = await t.app.inject({ method: 'GET', url: '/readyz' });
       expect(res.statusCode).toBe(503);
       expect(res.json().detail).toBe('migrations pending: 0001_foundation');

@@ -1,6 +1,9 @@
 import type { Context } from '../platform/context.js';
 import { ForbiddenError } from '../platform/errors.js';
-import type { Role } from './roles.js';
+import { ROLES, type Role } from './roles.js';
+
+/** Reading is open to every role (an auditor reads everything), not to users with none. */
+const ALL_ROLES = ROLES;
 
 /**
  * Who may do what: the one table every route consults. `any` means every signed-in user
@@ -20,6 +23,15 @@ export const PERMISSIONS = {
   'me.read': 'any',
   'audit.read': ['auditor', 'admin'],
   'audit.verify': ['auditor', 'admin'],
+  'intents.create': ['submitter'],
+  'intents.read': ALL_ROLES,
+  'intents.update': ['submitter'],
+  'artifacts.create': ['submitter'],
+  'artifacts.read': ALL_ROLES,
+  'evidence.create': ['submitter'],
+  'evidence.read': ALL_ROLES,
+  'trust_anchors.manage': ['admin'],
+  'trust_anchors.read': ALL_ROLES,
 } as const satisfies Record<string, readonly Role[] | 'any'>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -1,11 +1,13 @@
 import { type Migration, type MigrationResult, Migrator } from 'kysely';
 import type { Database } from './database.js';
 import { foundation } from './migrations/0001-foundation.js';
+import { intake } from './migrations/0002-intake.js';
 
 /** The one migration list; every entry runs on both SQLite and PostgreSQL. */
 function migrationsFor(database: Database): Record<string, Migration> {
   return {
     '0001_foundation': foundation(database.dialect),
+    '0002_intake': intake(database.dialect),
   };
 }
 

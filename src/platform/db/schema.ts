@@ -58,10 +58,97 @@ export interface IdempotencyKeysTable {
   created_at: string;
 }
 
+export interface BlobsTable {
+  sha256: string;
+  size_bytes: number;
+  chunk_count: number;
+  created_at: string;
+}
+
+export interface BlobChunksTable {
+  sha256: string;
+  idx: number;
+  data: Uint8Array;
+}
+
+export interface ArtifactsTable {
+  sha256: string;
+  size_bytes: number;
+  publisher: string;
+  filename: string;
+  build_time: string | null;
+  content_stored: boolean | number;
+  created_by: string;
+  created_at: string;
+}
+
+export interface IntentsTable {
+  id: string;
+  app_name: string;
+  app_version: string;
+  plane: string;
+  artifact_sha256: string;
+  install_command: string;
+  install_timeout_seconds: number;
+  uninstall_command: string;
+  uninstall_timeout_seconds: number;
+  detection_method: string;
+  detection_query: string;
+  /** JSON text */
+  rollout_plan: string;
+  /** JSON text */
+  rollback_plan: string;
+  justification: string;
+  status: string;
+  /** Bumped on every change; PATCH compares it to refuse lost updates. */
+  revision: number;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface EvidenceItemsTable {
+  id: string;
+  intent_id: string;
+  kind: string;
+  format: string;
+  spec_version: string | null;
+  stage: string | null;
+  artifact_sha256: string;
+  blob_sha256: string;
+  size_bytes: number;
+  /** JSON text */
+  summary: string;
+  /** JSON text: string[] */
+  warnings: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface TrustAnchorsTable {
+  id: string;
+  name: string;
+  subject: string;
+  fingerprint_sha256: string;
+  pem: string;
+  not_before: string;
+  not_after: string;
+  created_by: string;
+  created_at: string;
+  removed_at: string | null;
+  removed_by: string | null;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
   idempotency_keys: IdempotencyKeysTable;
+  blobs: BlobsTable;
+  blob_chunks: BlobChunksTable;
+  artifacts: ArtifactsTable;
+  intents: IntentsTable;
+  evidence_items: EvidenceItemsTable;
+  trust_anchors: TrustAnchorsTable;
 }
