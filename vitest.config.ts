@@ -10,7 +10,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
-      exclude: ['src/**/*.test.ts', 'src/**/*.d.ts'],
+      exclude: ['src/**/*.test.ts', 'src/**/*.d.ts', 'src/**/test-pki.ts', 'src/cli/run.ts'],
       reporter: ['text-summary', 'json-summary'],
       thresholds: { lines: 90, branches: 90 },
     },
