@@ -21,4 +21,10 @@ describe('clocks and ids', () => {
     expect(a < b).toBe(true);
     expect(a.slice(0, 13)).toBe('018bcfe5-6800');
   });
+
+  it('stays strictly increasing when the clock stands still or steps back', () => {
+    const ids = Array.from({ length: 5000 }, (_, i) => uuidv7(1_800_000_000_000 - (i % 3)));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
 });

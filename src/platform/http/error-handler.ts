@@ -20,6 +20,10 @@ export function installErrorHandling(app: FastifyInstance, audit: AuditLog): voi
       request.log.error({ err: error }, 'request failed');
     }
     await recordRefusal(audit, request, body);
+    if (!request.raw.complete) {
+      // The body was refused unread: closing is cheaper than draining what is left of it.
+      reply.header('connection', 'close');
+    }
     return sendProblem(reply, body);
   });
 
