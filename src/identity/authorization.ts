@@ -32,6 +32,15 @@ export const PERMISSIONS = {
   'evidence.read': ALL_ROLES,
   'trust_anchors.manage': ['admin'],
   'trust_anchors.read': ALL_ROLES,
+  'exceptions.request': ['submitter'],
+  'exceptions.read': ALL_ROLES,
+  'exceptions.decide': ['security_reviewer'],
+  'exceptions.revoke': ['security_reviewer'],
+  'policy_sets.read': ALL_ROLES,
+  'policy_sets.manage': ['admin'],
+  'policy.preview': ALL_ROLES,
+  'risk_models.read': ALL_ROLES,
+  'risk.preview': ALL_ROLES,
 } as const satisfies Record<string, readonly Role[] | 'any'>;
 
 export type Action = keyof typeof PERMISSIONS;
