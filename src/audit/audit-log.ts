@@ -138,6 +138,9 @@ export class AuditLog {
       checked += batch.length;
       onProgress?.({ checked: Math.min(checked, total), total });
       if (!intact) break;
+      // better-sqlite3 answers synchronously, so without a macrotask turn between pages the
+      // whole verify would run in one turn of the event loop and the server answer nothing else.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return verifier.finish();
   }
