@@ -5,6 +5,8 @@ import { startServer } from '../server.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { type CliIo, processIo, reportFailure } from './cli-io.js';
+import { registerIntentCommands } from './intent-commands.js';
+import { registerUploadCommands } from './upload-commands.js';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('cabinet')
@@ -34,6 +36,8 @@ export function buildProgram(io: CliIo): Command {
     });
   registerAdminCommands(program, io);
   registerAuditCommands(program, io);
+  registerIntentCommands(program, io);
+  registerUploadCommands(program, io);
   return program;
 }
 

@@ -1,0 +1,127 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { registerRawBodyRoutes, uploadSource } from '../platform/http/raw-body.js';
+import { commonErrors, isoDateTime } from '../platform/http/schemas.js';
+import type { ArtifactService } from './artifact-service.js';
+
+export const sha256Schema = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hexadecimal characters (a SHA-256 digest)');
+
+const artifactSchema = z
+  .object({
+    sha256: z.string(),
+    size_bytes: z.number().int(),
+    publisher: z.string(),
+    filename: z.string(),
+    build_time: isoDateTime.nullable(),
+    content_stored: z.boolean(),
+    created_by: z.string(),
+    created_at: isoDateTime,
+  })
+  .meta({ id: 'Artifact' });
+
+const metadata = {
+  publisher: z.string().trim().min(1).max(300),
+  filename: z
+    .string()
+    .trim()
+    .min(1)
+    .max(300)
+    .refine((name) => !/[\\/]/.test(name), 'must be a file name, not a path'),
+  build_time: isoDateTime.optional(),
+};
+
+const sha256Params = z.strictObject({ sha256: sha256Schema });
+
+export async function registerArtifactRoutes(
+  app: FastifyInstance,
+  deps: { artifacts: ArtifactService },
+): Promise<void> {
+  const { artifacts } = deps;
+
+  await registerRawBodyRoutes(app, (scope) => {
+    scope.withTypeProvider<ZodTypeProvider>().post(
+      '/api/v1/artifacts',
+      {
+        config: { action: 'artifacts.create' },
+        schema: {
+          tags: ['artifacts'],
+          summary: 'Upload an artifact (streamed, hashed while streaming)',
+          description:
+            'The body is the artifact itself (Content-Type: application/octet-stream). 201 when new, ' +
+            '200 when the same bytes were already known.',
+          querystring: z.strictObject(metadata),
+          response: { 200: artifactSchema, 201: artifactSchema, ...commonErrors },
+        },
+      },
+      async (request, reply) => {
+        const result = await artifacts.upload(request.ctx, uploadSource(request), request.query);
+        reply.code(result.created ? 201 : 200);
+        return result.artifact;
+      },
+    );
+  });
+
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.post(
+    '/api/v1/artifacts/register',
+    {
+      config: { action: 'artifacts.create' },
+      schema: {
+        tags: ['artifacts'],
+        summary: 'Record an artifact stored elsewhere, by digest',
+        body: z.strictObject({
+          sha256: sha256Schema,
+          size_bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+          ...metadata,
+        }),
+        response: { 200: artifactSchema, 201: artifactSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const result = await artifacts.register(request.ctx, request.body);
+      reply.code(result.created ? 201 : 200);
+      return result.artifact;
+    },
+  );
+
+  r.get(
+    '/api/v1/artifacts/:sha256',
+    {
+      config: { action: 'artifacts.read' },
+      schema: {
+        tags: ['artifacts'],
+        summary: 'An artifact’s record',
+        params: sha256Params,
+        response: { 200: artifactSchema, ...commonErrors },
+      },
+    },
+    async (request) => artifacts.get(request.params.sha256),
+  );
+
+  r.get(
+    '/api/v1/artifacts/:sha256/content',
+    {
+      config: { action: 'artifacts.read' },
+      schema: {
+        tags: ['artifacts'],
+        summary: 'Download an uploaded artifact’s bytes',
+        params: sha256Params,
+      },
+    },
+    async (request, reply) => {
+      const { artifact, chunks } = await artifacts.content(request.params.sha256);
+      return reply
+        .type('application/octet-stream')
+        .header('content-length', String(artifact.size_bytes))
+        .header(
+          'content-disposition',
+          `attachment; filename="${artifact.filename.replaceAll('"', '')}"`,
+        )
+        .send(Readable.from(chunks));
+    },
+  );
+}

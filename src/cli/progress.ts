@@ -1,0 +1,42 @@
+import { Transform } from 'node:stream';
+
+const MB = 1024 * 1024;
+
+function formatBytes(bytes: number): string {
+  return bytes >= MB ? `${(bytes / MB).toFixed(1)} MB` : `${(bytes / 1024).toFixed(1)} kB`;
+}
+
+/** A textual progress bar: `[########------------] 40% 12.0 MB/30.0 MB`. */
+export function progressLine(label: string, done: number, total: number): string {
+  const ratio = total === 0 ? 1 : Math.min(1, done / total);
+  const filled = Math.round(ratio * 20);
+  return `${label} [${'#'.repeat(filled)}${'-'.repeat(20 - filled)}] ${Math.floor(ratio * 100)}% ${formatBytes(done)}/${formatBytes(total)}`;
+}
+
+/**
+ * Counts bytes as they pass and reports at every tenth of the total (and at the end), so
+ * a long upload shows it is moving without flooding a log.
+ */
+export function progressMeter(
+  label: string,
+  total: number,
+  report: (line: string) => void,
+): Transform {
+  let done = 0;
+  let lastTenth = -1;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      done += chunk.length;
+      const tenth = total === 0 ? 10 : Math.floor((done * 10) / total);
+      if (tenth > lastTenth && tenth < 10) {
+        lastTenth = tenth;
+        report(progressLine(label, done, total));
+      }
+      callback(null, chunk);
+    },
+    flush(callback) {
+      report(progressLine(label, done, total));
+      callback();
+    },
+  });
+}

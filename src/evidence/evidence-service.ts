@@ -1,0 +1,181 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import { putBlob, readBlobChunks } from '../blobs/blob-store.js';
+import { readToBuffer, type UploadSource } from '../blobs/upload-staging.js';
+import type { Clock } from '../platform/clock.js';
+import type { Context } from '../platform/context.js';
+import type { Database, Trx } from '../platform/db/database.js';
+import { InvalidDocumentError, NotFoundError } from '../platform/errors.js';
+import { uuidv7 } from '../platform/ids.js';
+import type { TrustAnchorService } from '../trust-anchors/trust-anchor-service.js';
+import { type EvidenceItem, findEvidence, insertEvidence, listEvidence } from './evidence-store.js';
+import {
+  checkParseOptions,
+  type EvidenceKind,
+  type ParsedEvidence,
+  type ParseOptions,
+} from './parse-evidence.js';
+import type { ParsePool } from './parse-pool.js';
+import {
+  parseSignatureUpload,
+  verifyDetachedSignature,
+  verifySigstoreBundle,
+} from './signatures/index.js';
+
+export type { EvidenceItem } from './evidence-store.js';
+
+interface IntentFacts {
+  id: string;
+  status: string;
+  artifact_sha256: string;
+}
+
+/** What intake needs of an intent; the intents domain provides it. */
+export interface IntentGateway {
+  get(id: string): Promise<IntentFacts>;
+  getForUpdate(trx: Trx, id: string): Promise<IntentFacts>;
+  assertAcceptsEvidence(intent: { id: string; status: string }): void;
+  markReadyIfComplete(trx: Trx, ctx: Context, intentId: string): Promise<void>;
+}
+
+/** Big arrays stay on the item itself; lists carry the counts. */
+const BULKY_SUMMARY_KEYS = new Set(['components', 'findings', 'statements', 'cases']);
+
+export function briefSummary(summary: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(summary).filter(([key]) => !BULKY_SUMMARY_KEYS.has(key)),
+  );
+}
+
+export class EvidenceService {
+  readonly #database: Database;
+  readonly #clock: Clock;
+  readonly #audit: AuditLog;
+  readonly #intents: IntentGateway;
+  readonly #trustAnchors: TrustAnchorService;
+  readonly #maxUploadBytes: number;
+  readonly #parsePool: ParsePool;
+
+  constructor(deps: {
+    database: Database;
+    clock: Clock;
+    audit: AuditLog;
+    intents: IntentGateway;
+    trustAnchors: TrustAnchorService;
+    maxUploadBytes: number;
+    parsePool: ParsePool;
+  }) {
+    this.#database = deps.database;
+    this.#clock = deps.clock;
+    this.#audit = deps.audit;
+    this.#intents = deps.intents;
+    this.#trustAnchors = deps.trustAnchors;
+    this.#maxUploadBytes = deps.maxUploadBytes;
+    this.#parsePool = deps.parsePool;
+  }
+
+  /**
+   * Accepts one evidence document: refuses early (unknown intent, closed intent, bad options)
+   * before reading the body, parses it outside any transaction, then stores the verbatim blob,
+   * the item and its audit event together.
+   */
+  async add(
+    ctx: Context,
+    intentId: string,
+    kind: EvidenceKind,
+    source: UploadSource,
+    options: ParseOptions,
+  ): Promise<EvidenceItem> {
+    checkParseOptions(kind, options);
+    const intent = await this.#intents.get(intentId);
+    this.#intents.assertAcceptsEvidence(intent);
+    const bytes = await readToBuffer(source, this.#maxUploadBytes);
+    const parsed =
+      kind === 'signature'
+        ? await this.#verifySignature(bytes, intent.artifact_sha256, options)
+        : await this.#parsePool.parse(kind, bytes, options);
+
+    return this.#database.transaction(async (trx) => {
+      const current = await this.#intents.getForUpdate(trx, intentId);
+      this.#intents.assertAcceptsEvidence(current);
+      const now = this.#clock.now();
+      const blob = await putBlob(trx, bytes, now.toISOString());
+      const item: EvidenceItem = {
+        id: uuidv7(now.getTime()),
+        intent_id: intentId,
+        kind,
+        format: parsed.format,
+        spec_version: parsed.spec_version,
+        stage: parsed.stage,
+        artifact_sha256: current.artifact_sha256,
+        sha256: blob.sha256,
+        size_bytes: blob.size,
+        summary: parsed.summary as Record<string, unknown>,
+        warnings: parsed.warnings,
+        created_by: ctx.actorId,
+        created_at: now.toISOString(),
+      };
+      await insertEvidence(trx, item);
+      await this.#audit.append(trx, ctx, {
+        type: 'evidence.added',
+        subject: item.id,
+        data: {
+          intent_id: intentId,
+          kind,
+          format: item.format,
+          spec_version: item.spec_version,
+          stage: item.stage,
+          sha256: item.sha256,
+          size_bytes: item.size_bytes,
+          warning_count: item.warnings.length,
+        },
+      });
+      await this.#intents.markReadyIfComplete(trx, ctx, intentId);
+      return item;
+    });
+  }
+
+  async list(intentId: string, kind?: EvidenceKind): Promise<EvidenceItem[]> {
+    await this.#intents.get(intentId);
+    return listEvidence(this.#database.db, intentId, kind);
+  }
+
+  async get(id: string): Promise<EvidenceItem> {
+    const item = await findEvidence(this.#database.db, id);
+    if (!item) throw new NotFoundError('Evidence item', id);
+    return item;
+  }
+
+  async raw(id: string): Promise<{ item: EvidenceItem; chunks: AsyncGenerator<Buffer> }> {
+    const item = await this.get(id);
+    return { item, chunks: readBlobChunks(this.#database.db, item.sha256) };
+  }
+
+  async #verifySignature(
+    bytes: Uint8Array,
+    artifactSha256: string,
+    options: ParseOptions,
+  ): Promise<ParsedEvidence> {
+    const upload = parseSignatureUpload(bytes);
+    const format = upload.type === 'sigstore' ? 'sigstore' : 'x509';
+    if (options.format !== undefined && options.format !== format) {
+      throw new InvalidDocumentError(
+        `format=${options.format} was given but the upload is ${format === 'sigstore' ? 'a Sigstore bundle' : 'a detached X.509 signature'}.`,
+        [{ path: 'querystring:/format', message: `the upload is ${format}` }],
+        'format_mismatch',
+      );
+    }
+    const trustAnchors = await this.#trustAnchors.activePems();
+    const at = this.#clock.now();
+    const summary =
+      upload.type === 'sigstore'
+        ? verifySigstoreBundle({ artifactSha256, bundle: upload.bundle, trustAnchors, at })
+        : verifyDetachedSignature({
+            artifactSha256,
+            signature: upload.signature,
+            certificateChain: upload.certificate_chain,
+            trustAnchors,
+            at,
+          });
+    return { format, spec_version: null, stage: null, summary, warnings: [] };
+  }
+}

@@ -1,0 +1,37 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateCycloneDx } from '../../bench/generators/cyclonedx.js';
+import { DomainError } from '../platform/errors.js';
+import { parseDocumentEvidence } from './parse-evidence.js';
+import { INLINE_PARSE_BYTES, ParsePool } from './parse-pool.js';
+
+describe('ParsePool', () => {
+  const pool = new ParsePool(2);
+  afterAll(() => pool.close());
+
+  it('parses large documents on worker threads with the same result as inline', async () => {
+    const bytes = Buffer.from(generateCycloneDx(2_000, 7));
+    expect(bytes.length).toBeGreaterThan(INLINE_PARSE_BYTES);
+    const [a, b, c] = await Promise.all([
+      pool.parse('sbom', bytes, {}),
+      pool.parse('sbom', bytes, {}),
+      pool.parse('sbom', bytes, { format: 'cyclonedx' }),
+    ]);
+    const inline = parseDocumentEvidence('sbom', bytes, {});
+    expect(a).toEqual(inline);
+    expect(b).toEqual(inline);
+    expect(c.summary).toEqual(inline.summary);
+  });
+
+  it('parses small documents inline', async () => {
+    const small = Buffer.from(generateCycloneDx(3, 1));
+    expect((await pool.parse('sbom', small, {})).format).toBe('cyclonedx');
+  });
+
+  it('carries domain errors back with their kind, reason and paths', async () => {
+    const bytes = Buffer.from(`${generateCycloneDx(2_000, 3).slice(0, -40)}`);
+    const error = await pool.parse('sbom', bytes, {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DomainError);
+    expect((error as DomainError).kind).toBe('invalid_document');
+    expect((error as DomainError).errors[0]?.path).toMatch(/^line \d+/);
+  });
+});

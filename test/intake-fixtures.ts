@@ -1,0 +1,107 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { TestApp, TestUser } from './test-app.js';
+
+/** The shared corpus, beside the repository (CI copies it there too). */
+export const CORPUS = path.resolve(process.cwd(), '../shared/corpus');
+
+export function corpusFiles(sub: string): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir)
+      .sort()
+      .flatMap((name) => {
+        const full = path.join(dir, name);
+        return statSync(full).isDirectory() ? walk(full) : [full];
+      });
+  return walk(path.join(CORPUS, sub));
+}
+
+export const readCorpus = (file: string): Buffer => readFileSync(file);
+
+export const sha256 = (bytes: Buffer | string): string =>
+  createHash('sha256').update(bytes).digest('hex');
+
+/** DESIGN.md's example intent, for an artifact given by digest. */
+export function exampleIntent(artifactSha256: string): Record<string, unknown> {
+  return {
+    app_name: '7-Zip',
+    app_version: '24.08',
+    plane: 'intune',
+    artifact_sha256: artifactSha256,
+    install_command: '7z2408-x64.exe /S',
+    install_timeout_seconds: 600,
+    uninstall_command: '"C:\\Program Files\\7-Zip\\Uninstall.exe" /S',
+    uninstall_timeout_seconds: 300,
+    detection_method: 'registry',
+    detection_query: 'HKLM\\SOFTWARE\\7-Zip:Path',
+    rollout_plan: {
+      rings: [
+        {
+          name: 'ring0',
+          target_group: 'IT-Lab',
+          size: 25,
+          start_offset_hours: 0,
+          duration_hours: 48,
+          exclusions: [],
+        },
+        {
+          name: 'ring1',
+          target_group: 'Pilot',
+          size: 500,
+          start_offset_hours: 48,
+          duration_hours: 72,
+          exclusions: ['Kiosks'],
+        },
+      ],
+    },
+    rollback_plan: {
+      strategy: 'reinstall_previous',
+      previous_version: '23.01',
+      steps: ['uninstall 24.08', 'install 23.01'],
+    },
+    justification: 'Security update',
+  };
+}
+
+/** Uploads a fresh random artifact and creates an intent for it; returns both. */
+export async function createIntent(
+  t: TestApp,
+  as: TestUser,
+  bytes: Buffer = randomBytes(4096),
+): Promise<{ intentId: string; artifactSha256: string; artifact: Buffer }> {
+  const uploaded = await t.call({
+    method: 'POST',
+    url: '/api/v1/artifacts?filename=7z2408-x64.exe&publisher=Igor%20Pavlov',
+    payload: bytes,
+    headers: { 'content-type': 'application/octet-stream' },
+    as,
+  });
+  if (uploaded.statusCode >= 300) throw new Error(`artifact upload: ${uploaded.body}`);
+  const artifactSha256 = uploaded.json<{ sha256: string }>().sha256;
+  const created = await t.call({
+    method: 'POST',
+    url: '/api/v1/intents',
+    payload: exampleIntent(artifactSha256),
+    as,
+  });
+  if (created.statusCode !== 201) throw new Error(`intent create: ${created.body}`);
+  return { intentId: created.json<{ id: string }>().id, artifactSha256, artifact: bytes };
+}
+
+export function addEvidence(
+  t: TestApp,
+  as: TestUser,
+  intentId: string,
+  query: string,
+  body: Buffer | string,
+  headers: Record<string, string> = {},
+) {
+  return t.call({
+    method: 'POST',
+    url: `/api/v1/intents/${intentId}/evidence?${query}`,
+    payload: body,
+    headers: { 'content-type': 'application/octet-stream', ...headers },
+    as,
+  });
+}
