@@ -1,0 +1,371 @@
+import { findArtifact } from '../artifacts/artifact-store.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { assertNotOwnRecord } from '../identity/authorization.js';
+import type { Clock } from '../platform/clock.js';
+import { type Context, systemContext } from '../platform/context.js';
+import type { Database, Executor, Trx } from '../platform/db/database.js';
+import {
+  ConflictError,
+  NotFoundError,
+  type ProblemDetail,
+  UnprocessableError,
+} from '../platform/errors.js';
+import { uuidv7 } from '../platform/ids.js';
+import {
+  DAY_MS,
+  type ExceptionStatus,
+  type ExceptionType,
+  effectiveStatus,
+  type RuleProblem,
+  type Transition,
+  validateRequest,
+} from './exception-rules.js';
+import type { ExceptionRecord } from './exception-store.js';
+import * as store from './exception-store.js';
+import { type Exception, type ExceptionVersion, versionOf, viewOf } from './exception-view.js';
+
+export interface ExceptionRequest {
+  exception_type: ExceptionType;
+  scope: { artifact_sha256: string; finding_ids?: string[]; rule_ids?: string[] };
+  description: string;
+  compensating_controls: string;
+  expires_at: string;
+}
+
+export interface ExceptionListFilters {
+  status?: ExceptionStatus | undefined;
+  artifact_sha256?: string | undefined;
+  requested_by?: string | undefined;
+  expiring_within_days?: number | undefined;
+  afterId?: string | undefined;
+  limit: number;
+}
+
+/** What the policy engine needs of an exception that applies. */
+export interface ActiveException {
+  id: string;
+  exception_type: ExceptionType;
+  finding_ids: string[];
+  rule_ids: string[];
+  expires_at: string;
+  approved_by: string;
+  approved_at: string;
+  compensating_controls: string;
+  compensating_control_verification: string;
+  description: string;
+  requested_by: string;
+}
+
+export interface ExceptionServiceDeps {
+  database: Database;
+  clock: Clock;
+  audit: AuditLog;
+  /** CABINET_EXCEPTION_MAX_DAYS: the furthest ahead an exception may expire. */
+  maxDays: number;
+}
+
+/**
+ * Exceptions: time-boxed waivers of named findings or rules for one artifact digest,
+ * decided by a security reviewer who is not the requester. Every transition writes the new
+ * state, a whole-row version and an audit event in the caller's transaction.
+ */
+export class ExceptionService {
+  readonly #database: Database;
+  readonly #clock: Clock;
+  readonly #audit: AuditLog;
+  readonly #maxDays: number;
+
+  constructor(deps: ExceptionServiceDeps) {
+    this.#database = deps.database;
+    this.#clock = deps.clock;
+    this.#audit = deps.audit;
+    this.#maxDays = deps.maxDays;
+  }
+
+  async request(trx: Trx, ctx: Context, input: ExceptionRequest): Promise<Exception> {
+    const now = this.#clock.now();
+    const expiresAt = new Date(input.expires_at);
+    const findingIds = input.scope.finding_ids ?? [];
+    const ruleIds = input.scope.rule_ids ?? [];
+    const problems: RuleProblem[] = validateRequest(
+      {
+        exception_type: input.exception_type,
+        finding_ids: findingIds,
+        rule_ids: ruleIds,
+        expires_at: expiresAt,
+      },
+      now,
+      this.#maxDays,
+    );
+    if (!(await findArtifact(trx, input.scope.artifact_sha256))) {
+      problems.unshift({
+        path: '/scope/artifact_sha256',
+        message: `no artifact ${input.scope.artifact_sha256} is known: upload or register it first`,
+        reason: 'artifact_unknown',
+      });
+    }
+    throwIfAny(problems);
+
+    const record: ExceptionRecord = {
+      id: uuidv7(now.getTime()),
+      exception_type: input.exception_type,
+      artifact_sha256: input.scope.artifact_sha256,
+      finding_ids: findingIds,
+      rule_ids: ruleIds,
+      description: input.description,
+      compensating_controls: input.compensating_controls,
+      compensating_control_verification: null,
+      expires_at: expiresAt.toISOString(),
+      status: 'pending',
+      requested_by: ctx.actorId,
+      requested_at: now.toISOString(),
+      approved_by: null,
+      approved_at: null,
+      decided_by: null,
+      decided_at: null,
+      decided_reason: null,
+      revision: 1,
+      updated_at: now.toISOString(),
+    };
+    await store.insertException(trx, record);
+    await this.#recordVersion(trx, ctx, record, 'requested', {
+      exception_type: record.exception_type,
+      artifact_sha256: record.artifact_sha256,
+      finding_ids: record.finding_ids,
+      rule_ids: record.rule_ids,
+      description: record.description,
+      compensating_controls: record.compensating_controls,
+      expires_at: record.expires_at,
+      status: record.status,
+      revision: record.revision,
+    });
+    return viewOf(record, now);
+  }
+
+  async approve(trx: Trx, ctx: Context, id: string, verificationSteps: string): Promise<Exception> {
+    const now = this.#clock.now();
+    const before = await this.#decidable(trx, ctx, id, now, 'approved');
+    if (Date.parse(before.expires_at) <= now.getTime()) {
+      throw new UnprocessableError(
+        `Exception ${id} expired at ${before.expires_at}; an expired exception cannot be approved: request a new one.`,
+        [],
+        'exception_expired',
+      );
+    }
+    const after: ExceptionRecord = {
+      ...before,
+      status: 'approved',
+      approved_by: ctx.actorId,
+      approved_at: now.toISOString(),
+      compensating_control_verification: verificationSteps,
+      revision: before.revision + 1,
+      updated_at: now.toISOString(),
+    };
+    await this.#transition(trx, ctx, before, after, 'approved', {
+      verification_steps: verificationSteps,
+      expires_at: after.expires_at,
+    });
+    return viewOf(after, now);
+  }
+
+  async reject(trx: Trx, ctx: Context, id: string, reason: string): Promise<Exception> {
+    const now = this.#clock.now();
+    const before = await this.#decidable(trx, ctx, id, now, 'rejected');
+    const after = closed(before, 'rejected', ctx, now, reason);
+    await this.#transition(trx, ctx, before, after, 'rejected', { reason });
+    return viewOf(after, now);
+  }
+
+  async revoke(trx: Trx, ctx: Context, id: string, reason: string): Promise<Exception> {
+    const now = this.#clock.now();
+    const before = await this.#getForUpdate(trx, id);
+    assertNotOwnRecord(ctx, before.requested_by, 'an exception');
+    const status = effectiveStatus(before.status, before.expires_at, now);
+    if (status !== 'approved') {
+      throw new ConflictError(
+        `Exception ${id} is ${status}; only an approved, unexpired exception can be revoked.`,
+        'exception_not_approved',
+      );
+    }
+    const after = closed(before, 'revoked', ctx, now, reason);
+    await this.#transition(trx, ctx, before, after, 'revoked', { reason });
+    return viewOf(after, now);
+  }
+
+  async get(id: string, db: Executor = this.#database.db): Promise<Exception> {
+    const record = await store.findException(db, id);
+    if (!record) throw new NotFoundError('Exception', id);
+    return viewOf(record, this.#clock.now());
+  }
+
+  async list(filters: ExceptionListFilters): Promise<Exception[]> {
+    const now = this.#clock.now();
+    const { expiring_within_days, ...rest } = filters;
+    const records = await store.listExceptions(this.#database.db, {
+      ...rest,
+      now,
+      expiringBy:
+        expiring_within_days === undefined
+          ? undefined
+          : new Date(now.getTime() + expiring_within_days * DAY_MS),
+    });
+    return records.map((record) => viewOf(record, now));
+  }
+
+  async versions(id: string): Promise<ExceptionVersion[]> {
+    const db = this.#database.db;
+    if (!(await store.findException(db, id))) throw new NotFoundError('Exception', id);
+    return (await store.listVersions(db, id)).map(versionOf);
+  }
+
+  /**
+   * The exceptions that apply to an artifact at `at` (the policy engine passes the instant
+   * it freezes the facts): approved and `expires_at > at`. Expiry is enforced here by time,
+   * so an exception stops counting the moment it expires, sweep or no sweep.
+   */
+  async activeExceptions(
+    artifactSha256: string,
+    at: Date,
+    db: Executor = this.#database.db,
+  ): Promise<ActiveException[]> {
+    const records = await store.listActive(db, artifactSha256, at);
+    return records.map((record) => ({
+      id: record.id,
+      exception_type: record.exception_type,
+      finding_ids: record.finding_ids,
+      rule_ids: record.rule_ids,
+      expires_at: record.expires_at,
+      // Set together with the status: an approved exception always has them.
+      approved_by: record.approved_by!,
+      approved_at: record.approved_at!,
+      compensating_controls: record.compensating_controls,
+      compensating_control_verification: record.compensating_control_verification!,
+      description: record.description,
+      requested_by: record.requested_by,
+    }));
+  }
+
+  /**
+   * Moves approved exceptions past their expiry to `expired`, each in a transaction of its
+   * own. Safe on any number of instances at once: the conditional update lets exactly one
+   * sweep take each exception, and only that one writes the version and the audit event.
+   * Returns how many this call expired.
+   */
+  async expireDue(): Promise<number> {
+    const now = this.#clock.now();
+    const ctx = systemContext();
+    let expired = 0;
+    for (const id of await store.listDue(this.#database.db, now)) {
+      const took = await this.#database.transaction(async (trx) => {
+        const after = await store.markExpired(trx, id, now);
+        if (!after) return false;
+        await this.#recordVersion(trx, ctx, after, 'expired', {
+          from: 'approved',
+          to: 'expired',
+          revision: after.revision,
+          expires_at: after.expires_at,
+        });
+        return true;
+      });
+      if (took) expired += 1;
+    }
+    return expired;
+  }
+
+  async #getForUpdate(trx: Trx, id: string): Promise<ExceptionRecord> {
+    const record = await store.findExceptionForUpdate(trx, this.#database.dialect, id);
+    if (!record) throw new NotFoundError('Exception', id);
+    return record;
+  }
+
+  /** Held, not the actor's own request, and still pending: the state is checked under the lock. */
+  async #decidable(
+    trx: Trx,
+    ctx: Context,
+    id: string,
+    now: Date,
+    to: 'approved' | 'rejected',
+  ): Promise<ExceptionRecord> {
+    const before = await this.#getForUpdate(trx, id);
+    assertNotOwnRecord(ctx, before.requested_by, 'an exception');
+    if (before.status !== 'pending') {
+      const status = effectiveStatus(before.status, before.expires_at, now);
+      throw new ConflictError(
+        `Exception ${id} is ${status}; only a pending exception can be ${to}.`,
+        'exception_not_pending',
+      );
+    }
+    return before;
+  }
+
+  async #transition(
+    trx: Trx,
+    ctx: Context,
+    before: ExceptionRecord,
+    after: ExceptionRecord,
+    transition: Transition,
+    data: Record<string, unknown>,
+  ): Promise<void> {
+    await store.updateException(trx, after, before.revision);
+    await this.#recordVersion(trx, ctx, after, transition, {
+      from: before.status,
+      to: after.status,
+      revision: after.revision,
+      ...data,
+    });
+  }
+
+  /** The whole row as a version and the audit event, both in the transition's transaction. */
+  async #recordVersion(
+    trx: Trx,
+    ctx: Context,
+    record: ExceptionRecord,
+    transition: Transition,
+    data: Record<string, unknown>,
+  ): Promise<void> {
+    await store.insertVersion(trx, {
+      exception_id: record.id,
+      revision: record.revision,
+      transition,
+      snapshot: record,
+      changed_by: ctx.actorId,
+      changed_at: record.updated_at,
+    });
+    await this.#audit.append(trx, ctx, {
+      type: `exception.${transition}`,
+      subject: record.id,
+      data,
+    });
+  }
+}
+
+/** Rejected or revoked: who closed it, when and why. */
+function closed(
+  before: ExceptionRecord,
+  status: 'rejected' | 'revoked',
+  ctx: Context,
+  now: Date,
+  reason: string,
+): ExceptionRecord {
+  return {
+    ...before,
+    status,
+    decided_by: ctx.actorId,
+    decided_at: now.toISOString(),
+    decided_reason: reason,
+    revision: before.revision + 1,
+    updated_at: now.toISOString(),
+  };
+}
+
+/** All rule problems at once (422); `reason` names the first, `errors` lists every one. */
+function throwIfAny(problems: RuleProblem[]): void {
+  const first = problems[0];
+  if (!first) return;
+  const errors: ProblemDetail[] = problems.map(({ path, message }) => ({ path, message }));
+  throw new UnprocessableError(
+    `The exception request breaks ${problems.length === 1 ? 'a rule' : `${problems.length} rules`}: ${first.path} ${first.message}${problems.length > 1 ? ' (and more, see errors)' : ''}.`,
+    errors,
+    first.reason,
+  );
+}
