@@ -7,13 +7,21 @@ import {
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
+import { registerArtifactRoutes } from './artifacts/artifact-routes.js';
+import { registerAssessmentRoutes } from './assessment/assessment-routes.js';
 import { registerAuditRoutes } from './audit/audit-routes.js';
 import type { Container } from './composition-root.js';
+import { registerEvidenceRoutes } from './evidence/evidence-routes.js';
+import { registerExceptionRoutes } from './exceptions/exception-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { installMetrics } from './health/metrics.js';
 import { registerIdentityRoutes } from './identity/identity-routes.js';
+import { registerIntentRoutes } from './intents/intent-routes.js';
 import { installErrorHandling } from './platform/http/error-handler.js';
 import { installRequestContext } from './platform/http/request-context.js';
+import { registerPolicySetRoutes } from './policy/policy-set-routes.js';
+import { registerRiskRoutes } from './risk/risk-routes.js';
+import { registerTrustAnchorRoutes } from './trust-anchors/trust-anchor-routes.js';
 
 export interface AppOptions {
   /** Pino logger options; false silences request logs (tests). */
@@ -74,5 +82,13 @@ export async function buildApp(
   });
   registerIdentityRoutes(app, container);
   registerAuditRoutes(app, container);
+  registerIntentRoutes(app, container);
+  await registerArtifactRoutes(app, container);
+  registerTrustAnchorRoutes(app, container);
+  await registerEvidenceRoutes(app, container);
+  registerExceptionRoutes(app, container);
+  registerPolicySetRoutes(app, container);
+  registerAssessmentRoutes(app, container);
+  registerRiskRoutes(app);
   return app;
 }

@@ -1,10 +1,18 @@
+import { ArtifactService } from './artifacts/artifact-service.js';
+import { AssessmentService } from './assessment/assessment-service.js';
 import { AuditLog } from './audit/audit-log.js';
 import type { Config } from './config/config.js';
+import { EvidenceService } from './evidence/evidence-service.js';
+import { ParsePool } from './evidence/parse-pool.js';
+import { ExceptionService } from './exceptions/exception-service.js';
 import { IdentityService } from './identity/identity-service.js';
+import { IntentService } from './intents/intent-service.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { loadOrCreateSigningKey, type SigningKey } from './platform/crypto/signing-key.js';
 import { createDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
+import { PolicySetService } from './policy/policy-set-service.js';
+import { TrustAnchorService } from './trust-anchors/trust-anchor-service.js';
 
 /** Everything the app and the CLI need, wired by hand in one place. */
 export interface Container {
@@ -14,6 +22,13 @@ export interface Container {
   signingKey: SigningKey;
   audit: AuditLog;
   identity: IdentityService;
+  intents: IntentService;
+  artifacts: ArtifactService;
+  trustAnchors: TrustAnchorService;
+  evidence: EvidenceService;
+  exceptions: ExceptionService;
+  policySets: PolicySetService;
+  assessment: AssessmentService;
   close(): Promise<void>;
 }
 
@@ -43,6 +58,33 @@ export async function createContainer(
   }
   const audit = new AuditLog(database, clock, signingKey);
   const identity = new IdentityService(database, clock, audit);
+  const intents = new IntentService(database, clock, audit);
+  const artifacts = new ArtifactService({
+    database,
+    clock,
+    audit,
+    dataDir: config.dataDir,
+    maxUploadBytes: config.maxUploadBytes,
+  });
+  const trustAnchors = new TrustAnchorService(database, clock, audit);
+  const parsePool = new ParsePool();
+  const evidence = new EvidenceService({
+    database,
+    clock,
+    audit,
+    intents,
+    trustAnchors,
+    maxUploadBytes: config.maxUploadBytes,
+    parsePool,
+  });
+  const exceptions = new ExceptionService({
+    database,
+    clock,
+    audit,
+    maxDays: config.exceptionMaxDays,
+  });
+  const policySets = new PolicySetService(database, clock, audit);
+  const assessment = new AssessmentService({ database, clock, intents, policySets, exceptions });
   return {
     config,
     clock,
@@ -50,6 +92,16 @@ export async function createContainer(
     signingKey,
     audit,
     identity,
-    close: () => database.close(),
+    intents,
+    artifacts,
+    trustAnchors,
+    evidence,
+    exceptions,
+    policySets,
+    assessment,
+    async close() {
+      await parsePool.close();
+      await database.close();
+    },
   };
 }

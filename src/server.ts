@@ -24,6 +24,13 @@ export function scheduledJobs(container: Container): ScheduledJob[] {
           new Date(container.clock.now().getTime() - IDEMPOTENCY_RETENTION_MS),
         ),
     },
+    {
+      // Expiry itself is enforced by time on every read; this records it (state, version,
+      // audit event) once per exception, whichever instances run it.
+      name: 'exception-expiry',
+      intervalMs: 60_000,
+      run: () => container.exceptions.expireDue(),
+    },
   ];
 }
 

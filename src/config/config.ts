@@ -17,6 +17,8 @@ export interface Config {
   maxUploadBytes: number;
   maxBodyBytes: number;
   checkpointIntervalSeconds: number;
+  /** The furthest ahead, in days, an exception may be set to expire. */
+  exceptionMaxDays: number;
 }
 
 export class ConfigError extends Error {
@@ -52,6 +54,7 @@ const variables = {
   CABINET_MAX_UPLOAD_BYTES: integer(1024, Number.MAX_SAFE_INTEGER),
   CABINET_MAX_BODY_BYTES: integer(1024, 1024 * 1024 * 1024),
   CABINET_CHECKPOINT_INTERVAL_SECONDS: integer(1, 86_400),
+  CABINET_EXCEPTION_MAX_DAYS: integer(1, 3_650),
 } as const;
 
 type Variable = keyof typeof variables;
@@ -91,5 +94,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxUploadBytes: read(env, 'CABINET_MAX_UPLOAD_BYTES') ?? 1024 * 1024 * 1024,
     maxBodyBytes: read(env, 'CABINET_MAX_BODY_BYTES') ?? 1024 * 1024,
     checkpointIntervalSeconds: read(env, 'CABINET_CHECKPOINT_INTERVAL_SECONDS') ?? 300,
+    exceptionMaxDays: read(env, 'CABINET_EXCEPTION_MAX_DAYS') ?? 90,
   };
 }

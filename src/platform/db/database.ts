@@ -120,4 +120,5 @@ export async function tryLockForTransaction(
 export const LOCKS = {
   auditAppend: 7_201_001,
   auditCheckpoint: 7_201_002,
+  policySets: 7_201_003,
 } as const;

@@ -2,12 +2,16 @@ import { type Migration, type MigrationResult, Migrator } from 'kysely';
 import type { Database } from './database.js';
 import { foundation } from './migrations/0001-foundation.js';
 import { intake } from './migrations/0002-intake.js';
+import { exceptions } from './migrations/0003-exceptions.js';
+import { policySets } from './migrations/0004-policy-sets.js';
 
 /** The one migration list; every entry runs on both SQLite and PostgreSQL. */
 function migrationsFor(database: Database): Record<string, Migration> {
   return {
     '0001_foundation': foundation(database.dialect),
     '0002_intake': intake(database.dialect),
+    '0003_exceptions': exceptions(database.dialect),
+    '0004_policy_sets': policySets(database.dialect),
   };
 }
 

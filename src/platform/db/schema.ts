@@ -139,6 +139,54 @@ export interface TrustAnchorsTable {
   removed_by: string | null;
 }
 
+export interface ExceptionsTable {
+  id: string;
+  exception_type: string;
+  artifact_sha256: string;
+  /** JSON text: string[] */
+  finding_ids: string;
+  /** JSON text: string[] */
+  rule_ids: string;
+  description: string;
+  compensating_controls: string;
+  /** The approver's verification steps; null until approved. */
+  compensating_control_verification: string | null;
+  expires_at: string;
+  status: string;
+  requested_by: string;
+  requested_at: string;
+  approved_by: string | null;
+  approved_at: string | null;
+  /** Who rejected or revoked it, when, and why. */
+  decided_by: string | null;
+  decided_at: string | null;
+  decided_reason: string | null;
+  /** Bumped on every transition; exception_versions keeps each revision whole. */
+  revision: number;
+  updated_at: string;
+}
+
+export interface ExceptionVersionsTable {
+  exception_id: string;
+  revision: number;
+  transition: string;
+  /** JSON text: the whole exception row as of this revision */
+  snapshot: string;
+  changed_by: string;
+  changed_at: string;
+}
+
+export interface PolicySetsTable {
+  version: string;
+  /** Creation order: versions are strings, this sorts them. */
+  seq: number;
+  description: string;
+  /** Canonical JSON text */
+  config: string;
+  created_by: string;
+  created_at: string;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -151,4 +199,7 @@ export interface DatabaseSchema {
   intents: IntentsTable;
   evidence_items: EvidenceItemsTable;
   trust_anchors: TrustAnchorsTable;
+  policy_sets: PolicySetsTable;
+  exceptions: ExceptionsTable;
+  exception_versions: ExceptionVersionsTable;
 }

@@ -1,0 +1,89 @@
+import { listEvidence } from '../evidence/evidence-store.js';
+import type { ActiveException } from '../exceptions/index.js';
+import type { SuppressedFinding } from '../evidence/parsers/vex/index.js';
+import type { Intent } from '../intents/intent-service.js';
+import type { Clock } from '../platform/clock.js';
+import type { Database, Executor } from '../platform/db/database.js';
+import { evaluatePolicy, type PolicyResult } from '../policy/policy-engine.js';
+import type { PolicySet } from '../policy/policy-set.js';
+import type { PolicySetService } from '../policy/policy-set-service.js';
+import {
+  DEFAULT_RISK_MODEL_VERSION,
+  getRiskModel,
+  type RiskResult,
+  scoreRisk,
+} from '../risk/index.js';
+import { applySnapshotVex, policyInputOf, riskInputOf } from './assessment-inputs.js';
+import { type EvidenceSnapshot, snapshotOf } from './evidence-snapshot.js';
+
+export interface ExceptionsGateway {
+  activeExceptions(artifactSha256: string, at: Date, db?: Executor): Promise<ActiveException[]>;
+}
+
+export interface IntentsGateway {
+  get(id: string, db?: Executor): Promise<Intent>;
+}
+
+export interface Assessment {
+  snapshot: EvidenceSnapshot;
+  policy_set: PolicySet;
+  policy: PolicyResult;
+  vex_suppressed: SuppressedFinding[];
+  /** The exceptions that waived something, as they stood at `as_of`. */
+  exceptions: ActiveException[];
+  risk: RiskResult;
+}
+
+/**
+ * Reads an intent's evidence as of one instant and runs the pure cores on it: VEX, policy
+ * (with the exceptions in force at that instant), then the risk model. Stores nothing.
+ */
+export class AssessmentService {
+  readonly #database: Database;
+  readonly #clock: Clock;
+  readonly #intents: IntentsGateway;
+  readonly #policySets: PolicySetService;
+  readonly #exceptions: ExceptionsGateway;
+
+  constructor(deps: {
+    database: Database;
+    clock: Clock;
+    intents: IntentsGateway;
+    policySets: PolicySetService;
+    exceptions: ExceptionsGateway;
+  }) {
+    this.#database = deps.database;
+    this.#clock = deps.clock;
+    this.#intents = deps.intents;
+    this.#policySets = deps.policySets;
+    this.#exceptions = deps.exceptions;
+  }
+
+  async assess(
+    intentId: string,
+    options: { modelVersion?: string | undefined; db?: Executor } = {},
+  ): Promise<Assessment> {
+    const model = getRiskModel(options.modelVersion ?? DEFAULT_RISK_MODEL_VERSION);
+    const db = options.db ?? this.#database.db;
+    const at = this.#clock.now();
+    const intent = await this.#intents.get(intentId, db);
+    const [items, policySet, active] = await Promise.all([
+      listEvidence(db, intentId),
+      this.#policySets.current(db),
+      this.#exceptions.activeExceptions(intent.artifact_sha256, at, db),
+    ]);
+    const snapshot = snapshotOf(intent, items, at.toISOString());
+    const vex = applySnapshotVex(snapshot);
+    const policy = evaluatePolicy(policyInputOf(snapshot, vex.findings), policySet.config, active);
+    const risk = scoreRisk(riskInputOf(snapshot, vex.findings, policy), model);
+    const applied = new Set(policy.exceptions_applied);
+    return {
+      snapshot,
+      policy_set: policySet,
+      policy,
+      vex_suppressed: vex.suppressed,
+      exceptions: active.filter((e) => applied.has(e.id)),
+      risk,
+    };
+  }
+}
