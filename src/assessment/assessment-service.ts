@@ -1,6 +1,6 @@
 import { listEvidence } from '../evidence/evidence-store.js';
-import type { ActiveException } from '../exceptions/index.js';
 import type { SuppressedFinding } from '../evidence/parsers/vex/index.js';
+import type { ActiveException } from '../exceptions/index.js';
 import type { Intent } from '../intents/intent-service.js';
 import type { Clock } from '../platform/clock.js';
 import type { Database, Executor } from '../platform/db/database.js';

@@ -40,7 +40,11 @@ parentPort?.on('message', (request: ParseRequest) => {
               reason: error.reason,
             },
           }
-        : { id: request.id, ok: false, error: { domain: false, message: String((error as Error)?.message ?? error) } };
+        : {
+            id: request.id,
+            ok: false,
+            error: { domain: false, message: String((error as Error)?.message ?? error) },
+          };
   }
   parentPort?.postMessage(response);
 });
