@@ -13,14 +13,22 @@ import type { ParseRequest, ParseResponse } from './parse-worker.js';
  * Built, the worker is plain JS. Run from TypeScript sources (tsx, vitest), the worker thread
  * needs tsx's loader registered inside it before it imports the TypeScript module.
  */
+/**
+ * A parse allocates the whole document tree at once; a young generation big enough to hold it
+ * spares V8 copying it out of a small one (measured: 10k-component SBOM 100 ms → 75 ms).
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 192 };
+
 function spawnParseWorker(): Worker {
   if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./parse-worker.js', import.meta.url));
+    return new Worker(new URL('./parse-worker.js', import.meta.url), {
+      resourceLimits: WORKER_LIMITS,
+    });
   }
   const target = JSON.stringify(new URL('./parse-worker.ts', import.meta.url).href);
   return new Worker(
     `import('tsx/esm/api').then(({ register }) => { register(); return import(${target}); });`,
-    { eval: true },
+    { eval: true, resourceLimits: WORKER_LIMITS },
   );
 }
 
