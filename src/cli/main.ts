@@ -6,7 +6,9 @@ import { registerAdminCommands } from './admin-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { type CliIo, processIo, reportFailure } from './cli-io.js';
 import { registerIntentCommands } from './intent-commands.js';
+import { registerPackCommands } from './pack-commands.js';
 import { registerUploadCommands } from './upload-commands.js';
+import { registerVerifyCommand } from './verify-command.js';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('cabinet')
@@ -38,6 +40,8 @@ export function buildProgram(io: CliIo): Command {
   registerAuditCommands(program, io);
   registerIntentCommands(program, io);
   registerUploadCommands(program, io);
+  registerVerifyCommand(program, io);
+  registerPackCommands(program, io);
   return program;
 }
 

@@ -1,0 +1,159 @@
+/**
+ * Offline verification of an evidence bundle (cabinet-evidence-bundle/v1): pure, no file or
+ * network access, linear in the bundle's size (hashing the documents dominates). Every part is
+ * checked even after another failed, so the report names everything that is wrong; a part that
+ * cannot be read is reported under `format` and the checks that need it say they did not run.
+ * docs/architecture/pack-verification.md describes each check and how to repeat it by hand.
+ */
+import { canonicalJson, sha256Hex } from '../platform/crypto/canonical-json.js';
+import { checkAudit } from './bundle-audit.js';
+import { checkDocuments } from './bundle-documents.js';
+import { checkEmbeddedKey, type ResolvedKey, resolveTrustedKeys } from './bundle-keys.js';
+import { type ParsedEnvelope, type ParsedPack, readBundle } from './bundle-schema.js';
+import { type BundleVerification, CheckList, type VerifyBundleOptions } from './bundle-types.js';
+import { type ParsedStatement, verifyEnvelope } from './dsse.js';
+import { PACK_PREDICATE_TYPE } from './pack-body.js';
+
+export {
+  BUNDLE_FORMAT,
+  type BundleAuditEvent,
+  type BundleCheck,
+  type BundleDocument,
+  type BundleVerification,
+  type DocumentProgress,
+  type EvidenceBundle,
+  type RedactedAuditEvent,
+  type TrustedKey,
+  type VerifyBundleOptions,
+} from './bundle-types.js';
+
+const UNREADABLE = (what: string) => `${what} could not be read (see format)`;
+
+export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): BundleVerification {
+  const checks = new CheckList();
+  const parsed = readBundle(bundle, checks);
+  if (!parsed) return checks.result();
+  const trusted = resolveTrustedKeys(options.trustedKeys, checks);
+
+  if (parsed.publicKey) checkEmbeddedKey(parsed.publicKey, trusted, checks);
+  else checks.skip('key', UNREADABLE('public_key'));
+
+  const { pack } = parsed;
+  let bodyText: string | null = null;
+  if (pack) {
+    bodyText = canonicalJson(parsed.rawBody);
+    checkPack(pack, bodyText, checks);
+  } else {
+    checks.skip('pack.digest', UNREADABLE('the pack'));
+  }
+
+  let statement: ParsedStatement | undefined;
+  if (parsed.envelope) statement = checkEnvelope(parsed.envelope, trusted, checks);
+  else checks.skip('envelope', UNREADABLE('the envelope'));
+  if (!statement) {
+    checks.skip('envelope.statement', 'the envelope did not verify');
+  } else if (pack && bodyText !== null) {
+    checkStatement(statement, pack, bodyText, checks);
+  } else {
+    checks.skip('envelope.statement', UNREADABLE('the pack'));
+  }
+
+  if (pack && parsed.documents) {
+    checkDocuments(pack.body, parsed.documents, checks, options.onProgress);
+  } else {
+    checks.skip('documents', UNREADABLE(pack ? 'the documents' : 'the pack'));
+  }
+
+  if (parsed.audit) checkAudit(parsed.audit, pack, trusted, checks);
+  else checks.skip('audit', UNREADABLE('the audit events'));
+  return checks.result();
+}
+
+function checkPack(pack: ParsedPack, bodyText: string, checks: CheckList): void {
+  const digest = sha256Hex(bodyText);
+  if (digest === pack.digest) {
+    checks.pass('pack.digest', `sha256 ${digest} of the canonical body matches`);
+  } else {
+    checks.fail(
+      'pack.digest',
+      `the canonical body hashes to ${digest}, the bundle says ${pack.digest}: the body or the digest was edited`,
+    );
+  }
+  if (pack.version !== pack.body.version) {
+    checks.fail(
+      'pack.version',
+      `the bundle labels the pack version ${pack.version} but its body says ${pack.body.version}`,
+    );
+  }
+}
+
+/** The statement, when the envelope verifies under a trusted key whose id it names. */
+function checkEnvelope(
+  envelope: ParsedEnvelope,
+  trusted: readonly ResolvedKey[],
+  checks: CheckList,
+): ParsedStatement | undefined {
+  if (envelope.signatures.length === 0) {
+    checks.fail('envelope', 'the envelope carries no signature');
+    return undefined;
+  }
+  const named = new Set(envelope.signatures.map((s) => s.keyid));
+  const candidates = trusted.filter((k) => named.has(k.keyId));
+  if (candidates.length === 0) {
+    checks.fail(
+      'envelope',
+      `the envelope is signed by key ${[...named].join(', ')}, not by a key you trust`,
+    );
+    return undefined;
+  }
+  let problem = '';
+  for (const key of candidates) {
+    const result = verifyEnvelope(envelope, key.pem);
+    if (result.ok) {
+      checks.pass(
+        'envelope',
+        `the DSSE signature of key ${result.keyId} verifies over the in-toto statement`,
+      );
+      return result.statement;
+    }
+    problem ||= result.problem;
+  }
+  checks.fail('envelope', problem);
+  return undefined;
+}
+
+function checkStatement(
+  statement: ParsedStatement,
+  pack: ParsedPack,
+  bodyText: string,
+  checks: CheckList,
+): void {
+  const part = 'envelope.statement';
+  let ok = true;
+  const fail = (message: string) => {
+    ok = false;
+    checks.fail(part, message);
+  };
+  if (statement.predicateType !== PACK_PREDICATE_TYPE) {
+    fail(`predicateType is ${statement.predicateType}, not ${PACK_PREDICATE_TYPE}`);
+  }
+  const artifact = pack.body.artifact_sha256;
+  const digests = statement.subject.map((s) => {
+    const digest = s.digest as { sha256?: unknown } | null | undefined;
+    return typeof digest === 'object' && digest !== null ? digest.sha256 : undefined;
+  });
+  if (!digests.includes(artifact)) {
+    fail(
+      `the signed subject is sha256 ${digests.map(String).join(', ') || '(none)'}, not the pack's artifact ${artifact}`,
+    );
+  }
+  if (canonicalJson(statement.predicate) !== bodyText) {
+    fail('the signed predicate differs from the pack body: the body was changed after signing');
+  }
+  if (ok) {
+    checks.pass(
+      part,
+      `the signed statement names artifact ${artifact} and its predicate is the body`,
+    );
+  }
+}

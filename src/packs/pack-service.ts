@@ -1,0 +1,262 @@
+import type { AssessmentService } from '../assessment/assessment-service.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { listEvidence } from '../evidence/evidence-store.js';
+import type { Intent } from '../intents/intent-service.js';
+import type { Clock } from '../platform/clock.js';
+import type { Context } from '../platform/context.js';
+import { canonicalJson, sha256Hex } from '../platform/crypto/canonical-json.js';
+import type { SigningKey } from '../platform/crypto/signing-key.js';
+import type { Database, Executor, Trx } from '../platform/db/database.js';
+import { isUniqueViolation } from '../platform/db/database.js';
+import { ConflictError, NotFoundError, UnprocessableError } from '../platform/errors.js';
+import { uuidv7 } from '../platform/ids.js';
+import { type BundleVerification, type EvidenceBundle, verifyBundle } from './bundle.js';
+import { PACK_GENERATED_EVENT } from './bundle-audit.js';
+import { exportBundle } from './bundle-export.js';
+import { packStatement, signEnvelope } from './dsse.js';
+import type { PackBody } from './pack-body.js';
+import { buildPackBody, contentDigest, documentRef, packBlockers } from './pack-builder.js';
+import { diffPacks, type PackDiff } from './pack-diff.js';
+import {
+  findPack,
+  insertPack,
+  latestPack,
+  listPacks,
+  type PackListing,
+  parseBody,
+  type StoredPack,
+} from './pack-store.js';
+
+export interface PackView {
+  id: string;
+  intent_id: string;
+  version: string;
+  digest: string;
+  body: PackBody;
+  envelope: StoredPack['envelope'];
+}
+
+export interface IntentLocks {
+  get(id: string, db?: Executor): Promise<Intent>;
+  getForUpdate(trx: Trx, id: string): Promise<Intent>;
+}
+
+function view(pack: StoredPack): PackView {
+  return {
+    id: pack.id,
+    intent_id: pack.intent_id,
+    version: pack.version,
+    digest: pack.digest,
+    body: parseBody(pack),
+    envelope: pack.envelope,
+  };
+}
+
+/** Generates, reads, verifies, diffs and exports immutable evidence packs. */
+export class PackService {
+  readonly #database: Database;
+  readonly #clock: Clock;
+  readonly #audit: AuditLog;
+  readonly #key: SigningKey;
+  readonly #intents: IntentLocks;
+  readonly #assessment: AssessmentService;
+
+  constructor(deps: {
+    database: Database;
+    clock: Clock;
+    audit: AuditLog;
+    signingKey: SigningKey;
+    intents: IntentLocks;
+    assessment: AssessmentService;
+  }) {
+    this.#database = deps.database;
+    this.#clock = deps.clock;
+    this.#audit = deps.audit;
+    this.#key = deps.signingKey;
+    this.#intents = deps.intents;
+    this.#assessment = deps.assessment;
+  }
+
+  /**
+   * Freezes the intent's current evidence into the next pack version, in one transaction
+   * with its document links and audit event. The intent row lock (and the unique version)
+   * makes concurrent generations queue: never two packs of one version. When nothing has
+   * changed since the latest pack, that pack is the answer and nothing is written.
+   */
+  async generate(ctx: Context, intentId: string): Promise<{ pack: PackView; created: boolean }> {
+    try {
+      return await this.#database.transaction((trx) => this.#generate(trx, ctx, intentId));
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConflictError(
+          'Another pack of this intent was generated at the same moment; retry.',
+          'pack_version_taken',
+        );
+      }
+      throw error;
+    }
+  }
+
+  async #generate(
+    trx: Trx,
+    ctx: Context,
+    intentId: string,
+  ): Promise<{ pack: PackView; created: boolean }> {
+    const intent = await this.#intents.getForUpdate(trx, intentId);
+    if (intent.status === 'draft') {
+      throw new ConflictError(
+        `Intent ${intentId} is a draft: attach its evidence first (it becomes ready with its first item).`,
+        'intent_not_ready',
+      );
+    }
+    if (['approved', 'denied', 'superseded'].includes(intent.status)) {
+      throw new ConflictError(
+        `Intent ${intentId} is ${intent.status}: no new pack can be generated.`,
+        'intent_closed',
+      );
+    }
+    const [assessment, items, previous] = await Promise.all([
+      this.#assessment.assess(intentId, { db: trx }),
+      listEvidence(trx, intentId),
+      latestPack(trx, intentId),
+    ]);
+    const blockers = packBlockers(assessment, items);
+    if (blockers.length > 0) {
+      throw new UnprocessableError(
+        `No evidence pack can be generated for intent ${intentId}: ${blockers.map((b) => b.message).join('; ')}.`,
+        blockers,
+        'pack_blocked',
+      );
+    }
+    const body = buildPackBody(assessment, {
+      version: previous ? `1.${previous.minor + 1}` : '1.0',
+      previous_version: previous?.version ?? null,
+      previous_pack_id: previous?.id ?? null,
+      created_at: assessment.snapshot.as_of,
+      created_by: ctx.actorId,
+    });
+    const facts = contentDigest(body);
+    if (previous && previous.content_digest === facts) {
+      return { pack: view(previous), created: false };
+    }
+    const bodyText = canonicalJson(body);
+    const pack: StoredPack = {
+      id: uuidv7(this.#clock.now().getTime()),
+      intent_id: intentId,
+      version: body.version,
+      minor: previous ? previous.minor + 1 : 0,
+      previous_pack_id: body.previous_pack_id,
+      artifact_sha256: body.artifact_sha256,
+      digest: sha256Hex(bodyText),
+      content_digest: facts,
+      body_text: bodyText,
+      envelope: signEnvelope(packStatement(body), this.#key),
+      created_by: ctx.actorId,
+      created_at: body.created_at,
+    };
+    const snapshot = assessment.snapshot;
+    const linked = [
+      snapshot.sbom,
+      snapshot.vuln_scan,
+      snapshot.signature,
+      snapshot.lab,
+      snapshot.ring0,
+      ...snapshot.vex,
+    ]
+      .filter((item) => item !== null)
+      .map((item) => documentRef(item));
+    await insertPack(
+      trx,
+      pack,
+      body,
+      linked.map((d) => ({ evidence_id: d.evidence_id, sha256: d.sha256, kind: d.kind })),
+    );
+    await this.#audit.append(trx, ctx, {
+      type: PACK_GENERATED_EVENT,
+      subject: pack.id,
+      data: {
+        intent_id: intentId,
+        version: pack.version,
+        digest: pack.digest,
+        previous_version: body.previous_version,
+        policy_approved: body.policy_approved,
+        risk_score: body.risk.score,
+        risk_model_version: body.risk.model_version,
+        exception_ids: body.exception_records.map((e) => e.id),
+      },
+    });
+    return { pack: { ...view(pack), body }, created: true };
+  }
+
+  async get(id: string): Promise<PackView> {
+    return view(await this.#stored(id));
+  }
+
+  async list(intentId: string): Promise<PackListing[]> {
+    await this.#intents.get(intentId);
+    return listPacks(this.#database.db, intentId);
+  }
+
+  /** Diff against another pack of the same intent (by default the previous version). */
+  async diff(id: string, againstId?: string): Promise<PackDiff> {
+    const after = await this.#stored(id);
+    const beforeId = againstId ?? after.previous_pack_id;
+    if (!beforeId) {
+      throw new UnprocessableError(
+        `Pack ${id} is version ${after.version}, the first: name one to compare with (?against=).`,
+        [],
+        'no_previous_version',
+      );
+    }
+    const before = await this.#stored(beforeId);
+    if (before.intent_id !== after.intent_id) {
+      throw new UnprocessableError(
+        'Both packs must belong to the same intent.',
+        [],
+        'different_intents',
+      );
+    }
+    return diffPacks(parseBody(before), parseBody(after));
+  }
+
+  async bundle(id: string): Promise<EvidenceBundle> {
+    const pack = await this.#stored(id);
+    const body = parseBody(pack);
+    const db = this.#database.db;
+    const items = await listEvidence(db, pack.intent_id);
+    const packs = await listPacks(db, pack.intent_id);
+    const openSubjects = new Set<string>([
+      pack.intent_id,
+      pack.artifact_sha256,
+      ...items.map((i) => i.id),
+      ...packs.map((p) => p.id),
+      ...body.exception_records.map((e) => e.id),
+    ]);
+    return exportBundle({
+      db,
+      audit: this.#audit,
+      clock: this.#clock,
+      signingKey: this.#key,
+      pack,
+      body,
+      openSubjects,
+    });
+  }
+
+  /**
+   * Re-checks a stored pack as an auditor would offline: its digest, its signature under this
+   * server's key, every referenced document's bytes, and the audit chain around it.
+   */
+  async verify(id: string): Promise<BundleVerification> {
+    const bundle = await this.bundle(id);
+    return verifyBundle(bundle, {
+      trustedKeys: [{ key_id: this.#key.keyId, pem: this.#key.publicKeyPem }],
+    });
+  }
+
+  async #stored(id: string): Promise<StoredPack> {
+    const pack = await findPack(this.#database.db, id);
+    if (!pack) throw new NotFoundError('Evidence pack', id);
+    return pack;
+  }
+}
