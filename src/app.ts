@@ -19,6 +19,7 @@ import { registerIdentityRoutes } from './identity/identity-routes.js';
 import { registerIntentRoutes } from './intents/intent-routes.js';
 import { installErrorHandling } from './platform/http/error-handler.js';
 import { installRequestContext } from './platform/http/request-context.js';
+import { registerPackRoutes } from './packs/pack-routes.js';
 import { registerPolicySetRoutes } from './policy/policy-set-routes.js';
 import { registerRiskRoutes } from './risk/risk-routes.js';
 import { registerTrustAnchorRoutes } from './trust-anchors/trust-anchor-routes.js';
@@ -89,6 +90,7 @@ export async function buildApp(
   registerExceptionRoutes(app, container);
   registerPolicySetRoutes(app, container);
   registerAssessmentRoutes(app, container);
+  registerPackRoutes(app, container);
   registerRiskRoutes(app);
   return app;
 }

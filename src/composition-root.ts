@@ -11,6 +11,7 @@ import { type Clock, systemClock } from './platform/clock.js';
 import { loadOrCreateSigningKey, type SigningKey } from './platform/crypto/signing-key.js';
 import { createDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
+import { PackService } from './packs/pack-service.js';
 import { PolicySetService } from './policy/policy-set-service.js';
 import { TrustAnchorService } from './trust-anchors/trust-anchor-service.js';
 
@@ -29,6 +30,7 @@ export interface Container {
   exceptions: ExceptionService;
   policySets: PolicySetService;
   assessment: AssessmentService;
+  packs: PackService;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export async function createContainer(
   });
   const policySets = new PolicySetService(database, clock, audit);
   const assessment = new AssessmentService({ database, clock, intents, policySets, exceptions });
+  const packs = new PackService({ database, clock, audit, signingKey, intents, assessment });
   return {
     config,
     clock,
@@ -99,6 +102,7 @@ export async function createContainer(
     exceptions,
     policySets,
     assessment,
+    packs,
     async close() {
       await parsePool.close();
       await database.close();

@@ -285,6 +285,42 @@ const MATRIX: Row[] = [
     url: () => '/api/v1/intents/does-not-exist/risk-preview',
     allowed: [...ROLES],
   },
+  {
+    method: 'POST',
+    path: '/api/v1/intents/{id}/evidence-packs',
+    url: () => '/api/v1/intents/does-not-exist/evidence-packs',
+    allowed: ['submitter'],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/intents/{id}/evidence-packs',
+    url: () => '/api/v1/intents/does-not-exist/evidence-packs',
+    allowed: [...ROLES],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/evidence-packs/{id}',
+    url: () => '/api/v1/evidence-packs/does-not-exist',
+    allowed: [...ROLES],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/evidence-packs/{id}/verify',
+    url: () => '/api/v1/evidence-packs/does-not-exist/verify',
+    allowed: [...ROLES],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/evidence-packs/{id}/diff',
+    url: () => '/api/v1/evidence-packs/does-not-exist/diff',
+    allowed: [...ROLES],
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/evidence-packs/{id}/bundle',
+    url: () => '/api/v1/evidence-packs/does-not-exist/bundle',
+    allowed: [...ROLES],
+  },
 ];
 
 /** Reachable without any token. */

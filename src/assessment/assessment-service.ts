@@ -1,4 +1,5 @@
 import { listEvidence } from '../evidence/evidence-store.js';
+import type { Finding } from '../evidence/parsers/scan/index.js';
 import type { SuppressedFinding } from '../evidence/parsers/vex/index.js';
 import type { ActiveException } from '../exceptions/index.js';
 import type { Intent } from '../intents/intent-service.js';
@@ -28,6 +29,8 @@ export interface Assessment {
   snapshot: EvidenceSnapshot;
   policy_set: PolicySet;
   policy: PolicyResult;
+  /** Findings after VEX; null when no scan is attached. */
+  findings: Finding[] | null;
   vex_suppressed: SuppressedFinding[];
   /** The exceptions that waived something, as they stood at `as_of`. */
   exceptions: ActiveException[];
@@ -81,6 +84,7 @@ export class AssessmentService {
       snapshot,
       policy_set: policySet,
       policy,
+      findings: vex.findings,
       vex_suppressed: vex.suppressed,
       exceptions: active.filter((e) => applied.has(e.id)),
       risk,

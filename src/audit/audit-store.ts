@@ -113,3 +113,64 @@ function normalise(row: StoredAuditEvent): StoredAuditEvent {
   row.seq = Number(row.seq);
   return row;
 }
+
+/** The first event about a subject (e.g. an intent's creation), or null. */
+export async function firstSeqForSubject(db: Executor, subject: string): Promise<number | null> {
+  const row = await db
+    .selectFrom('audit_events')
+    .select((eb) => eb.fn.min('seq').as('seq'))
+    .where('subject', '=', subject)
+    .executeTakeFirst();
+  return row?.seq === null || row?.seq === undefined ? null : Number(row.seq);
+}
+
+export async function findEventSeq(
+  db: Executor,
+  eventType: string,
+  subject: string,
+): Promise<number | null> {
+  const row = await db
+    .selectFrom('audit_events')
+    .select('seq')
+    .where('event_type', '=', eventType)
+    .where('subject', '=', subject)
+    .orderBy('seq', 'asc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? Number(row.seq) : null;
+}
+
+/** Events from `from` to `to` inclusive, in seq order, a page at a time. */
+export async function* eventsBetween(
+  db: Executor,
+  from: number,
+  to: number,
+  batchSize = 1_000,
+): AsyncGenerator<StoredAuditEvent[], void, void> {
+  let after = from - 1;
+  while (after < to) {
+    const rows = await db
+      .selectFrom('audit_events')
+      .select(columns)
+      .where('seq', '>', after)
+      .where('seq', '<=', to)
+      .orderBy('seq', 'asc')
+      .limit(batchSize)
+      .execute();
+    if (rows.length === 0) return;
+    const batch = rows.map(normalise);
+    yield batch;
+    after = batch[batch.length - 1]!.seq;
+  }
+}
+
+export async function checkpointAtOrAfter(db: Executor, seq: number): Promise<Checkpoint | null> {
+  const row = await db
+    .selectFrom('audit_checkpoints')
+    .selectAll()
+    .where('seq', '>=', seq)
+    .orderBy('seq', 'asc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? { ...row, seq: Number(row.seq) } : null;
+}

@@ -41,6 +41,9 @@ export const PERMISSIONS = {
   'policy.preview': ALL_ROLES,
   'risk_models.read': ALL_ROLES,
   'risk.preview': ALL_ROLES,
+  'packs.generate': ['submitter'],
+  'packs.read': ALL_ROLES,
+  'packs.export': ALL_ROLES,
 } as const satisfies Record<string, readonly Role[] | 'any'>;
 
 export type Action = keyof typeof PERMISSIONS;

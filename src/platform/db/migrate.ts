@@ -4,6 +4,7 @@ import { foundation } from './migrations/0001-foundation.js';
 import { intake } from './migrations/0002-intake.js';
 import { exceptions } from './migrations/0003-exceptions.js';
 import { policySets } from './migrations/0004-policy-sets.js';
+import { evidencePacks } from './migrations/0005-evidence-packs.js';
 
 /** The one migration list; every entry runs on both SQLite and PostgreSQL. */
 function migrationsFor(database: Database): Record<string, Migration> {
@@ -12,6 +13,7 @@ function migrationsFor(database: Database): Record<string, Migration> {
     '0002_intake': intake(database.dialect),
     '0003_exceptions': exceptions(database.dialect),
     '0004_policy_sets': policySets(database.dialect),
+    '0005_evidence_packs': evidencePacks(database.dialect),
   };
 }
 

@@ -187,6 +187,38 @@ export interface PolicySetsTable {
   created_at: string;
 }
 
+export interface EvidencePacksTable {
+  id: string;
+  intent_id: string;
+  version: string;
+  /** 1.0 → 0, 1.1 → 1: orders versions and picks the next one. */
+  minor: number;
+  previous_pack_id: string | null;
+  artifact_sha256: string;
+  digest: string;
+  /** Digest of the facts alone (no version, times or author): tells a real change apart. */
+  content_digest: string;
+  /** Canonical JSON text of the body: hashed as stored. */
+  body: string;
+  /** JSON text of the DSSE envelope */
+  envelope: string;
+  policy_set_version: string;
+  policy_approved: boolean | number;
+  risk_score: number;
+  risk_model_version: string;
+  recommendation: string;
+  as_of: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface EvidencePackDocumentsTable {
+  pack_id: string;
+  evidence_id: string;
+  sha256: string;
+  kind: string;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -200,6 +232,8 @@ export interface DatabaseSchema {
   evidence_items: EvidenceItemsTable;
   trust_anchors: TrustAnchorsTable;
   policy_sets: PolicySetsTable;
+  evidence_packs: EvidencePacksTable;
+  evidence_pack_documents: EvidencePackDocumentsTable;
   exceptions: ExceptionsTable;
   exception_versions: ExceptionVersionsTable;
 }
