@@ -143,6 +143,33 @@ describe.each(dbKinds)('signature evidence on %s', (kind) => {
     );
   });
 
+  it('reads a Sigstore bundle as such, and refuses a format that does not match the upload', async () => {
+    const { intentId, artifactSha256 } = await createIntent(t, submitter);
+    const bundle = {
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: { certificate: { rawBytes: 'AAAA' } },
+      messageSignature: {
+        messageDigest: {
+          algorithm: 'SHA2_256',
+          digest: Buffer.from(artifactSha256, 'hex').toString('base64'),
+        },
+        signature: 'AAAA',
+      },
+    };
+    const res = await upload(intentId, bundle);
+    expect(res.statusCode).toBe(422);
+    expect(res.json().reason).toMatch(/bundle|certificate/);
+    const mismatch = await addEvidence(
+      t,
+      submitter,
+      intentId,
+      'kind=signature&format=sigstore',
+      JSON.stringify({ signature: 'AAAA', certificate_chain: [pki.pem('ec-signer')] }),
+    );
+    expect(mismatch.statusCode).toBe(422);
+    expect(mismatch.json().reason).toBe('format_mismatch');
+  });
+
   it('manages trust anchors: refuses non-CA certificates and duplicates, removes and re-adds', async () => {
     const leaf = await t.call({
       method: 'POST',

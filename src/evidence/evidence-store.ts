@@ -77,12 +77,3 @@ export async function listEvidence(
   const rows = await query.orderBy('id', 'asc').execute();
   return rows.map(toItem);
 }
-
-export async function countEvidence(db: Executor, intentId: string): Promise<number> {
-  const row = await db
-    .selectFrom('evidence_items')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('intent_id', '=', intentId)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}

@@ -22,6 +22,14 @@ describe('ParsePool', () => {
     expect(c.summary).toEqual(inline.summary);
   });
 
+  it('queues on the busiest-but-least-loaded worker when all are busy', async () => {
+    const single = new ParsePool(1);
+    const bytes = Buffer.from(generateCycloneDx(1_500, 9));
+    const results = await Promise.all([1, 2, 3].map(() => single.parse('sbom', bytes, {})));
+    expect(new Set(results.map((r) => JSON.stringify(r.summary))).size).toBe(1);
+    await single.close();
+  });
+
   it('parses small documents inline', async () => {
     const small = Buffer.from(generateCycloneDx(3, 1));
     expect((await pool.parse('sbom', small, {})).format).toBe('cyclonedx');
