@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AuditLog } from '../src/audit/audit-log.js';
+import { createDatabase } from '../src/platform/db/database.js';
 import { dropAppendOnly } from '../src/platform/db/migrations/append-only.js';
 import { dbKinds } from './databases.js';
 import { startTestApp, type TestApp } from './test-app.js';
@@ -200,11 +202,14 @@ describe.each(dbKinds)('audit log on %s', (kind) => {
     expect(JSON.stringify(users.json())).not.toContain('x@example.org');
   });
 
-  it('keeps one unbroken chain under 50 concurrent writers', async () => {
+  it('keeps one unbroken chain under 50 concurrent writers, each on its own connection', async () => {
+    // A pool as large as the writers, so all 50 transactions are open at once on PostgreSQL.
+    const wide = createDatabase(t.database.url, { poolSize: 50 });
+    const audit = new AuditLog(wide, t.clock, t.container.signingKey);
     await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        t.container.database.transaction(async (trx) => {
-          await t.container.audit.append(
+        wide.transaction(async (trx) => {
+          await audit.append(
             trx,
             { actorId: `writer-${i}`, roles: [], correlationId: null },
             { type: 'test.concurrent', data: { i } },
@@ -214,6 +219,7 @@ describe.each(dbKinds)('audit log on %s', (kind) => {
         }),
       ),
     );
+    await wide.close();
     const result = await verify();
     expect(result.ok).toBe(true);
     const seqs = (

@@ -22,11 +22,16 @@ export interface Database {
 
 const INT8_OID = 20;
 
-export function createDatabase(url: string): Database {
+export interface DatabaseOptions {
+  /** PostgreSQL pool size (default 10); SQLite has one connection. */
+  poolSize?: number;
+}
+
+export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
   if (url.startsWith('sqlite:')) {
     return createSqlite(url.slice('sqlite:'.length));
   }
-  return createPostgres(url);
+  return createPostgres(url, options.poolSize ?? 10);
 }
 
 function createSqlite(file: string): Database {
@@ -45,10 +50,10 @@ function createSqlite(file: string): Database {
   return wrap('sqlite', db);
 }
 
-function createPostgres(url: string): Database {
+function createPostgres(url: string, poolSize: number): Database {
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max: poolSize,
     // int8 (bigint, count(*)) arrives as a string by default; our values stay far below 2^53.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
