@@ -7,11 +7,11 @@ import { ParsePool } from './evidence/parse-pool.js';
 import { ExceptionService } from './exceptions/exception-service.js';
 import { IdentityService } from './identity/identity-service.js';
 import { IntentService } from './intents/intent-service.js';
+import { PackService } from './packs/pack-service.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { loadOrCreateSigningKey, type SigningKey } from './platform/crypto/signing-key.js';
 import { createDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
-import { PackService } from './packs/pack-service.js';
 import { PolicySetService } from './policy/policy-set-service.js';
 import { TrustAnchorService } from './trust-anchors/trust-anchor-service.js';
 
