@@ -1,18 +1,11 @@
 import { spawn } from 'node:child_process';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CliIo } from '../src/cli/cli-io.js';
 import { main } from '../src/cli/main.js';
 import { createDatabase } from '../src/platform/db/database.js';
 import { dropAppendOnly } from '../src/platform/db/migrations/append-only.js';
+import { capture } from './cli-harness.js';
 import { createTestDatabase, dbKinds, type TestDatabase } from './databases.js';
-
-function capture(env: NodeJS.ProcessEnv, untilStopped: () => Promise<void> = async () => {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), env, untilStopped };
-  return { io, out, err };
-}
 
 describe.each(dbKinds)('cabinet CLI on %s', (kind) => {
   let database: TestDatabase;

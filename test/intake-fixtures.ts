@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { IntentFields } from '../src/intents/intent-rules.js';
 import type { TestApp, TestUser } from './test-app.js';
 
 /** The shared corpus, beside the repository (CI copies it there too). */
@@ -22,8 +23,8 @@ export const readCorpus = (file: string): Buffer => readFileSync(file);
 export const sha256 = (bytes: Buffer | string): string =>
   createHash('sha256').update(bytes).digest('hex');
 
-/** DESIGN.md's example intent, for an artifact given by digest. */
-export function exampleIntent(artifactSha256: string): Record<string, unknown> {
+/** DESIGN.md's example intent, for an artifact given by digest: the one copy tests share. */
+export function exampleIntent(artifactSha256: string): IntentFields {
   return {
     app_name: '7-Zip',
     app_version: '24.08',

@@ -2,17 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../src/cli/cli-io.js';
 import { main } from '../src/cli/main.js';
 import { createDatabase } from '../src/platform/db/database.js';
+import { capture } from './cli-harness.js';
 import { createTestDatabase, dbKinds, type TestDatabase } from './databases.js';
-
-function capture(env: NodeJS.ProcessEnv, untilStopped: () => Promise<void> = async () => {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), env, untilStopped };
-  return { io, out, err };
-}
 
 function intentBody(artifactSha256: string, appVersion = '24.08') {
   return {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { updateIntent } from '../src/intents/intent-store.js';
 import { ConflictError, NotFoundError } from '../src/platform/errors.js';
 import { dbKinds } from './databases.js';
+import { exampleIntent } from './intake-fixtures.js';
 import { startTestApp, type TestApp, type TestUser } from './test-app.js';
 
 type Body = Record<string, unknown>;
@@ -31,44 +32,7 @@ function randomSha(): string {
 
 /** DESIGN.md's example body, verbatim but for the digest. */
 function example(artifactSha256: string): Body {
-  return {
-    app_name: '7-Zip',
-    app_version: '24.08',
-    plane: 'intune',
-    artifact_sha256: artifactSha256,
-    install_command: '7z2408-x64.exe /S',
-    install_timeout_seconds: 600,
-    uninstall_command: '"C:\\Program Files\\7-Zip\\Uninstall.exe" /S',
-    uninstall_timeout_seconds: 300,
-    detection_method: 'registry',
-    detection_query: 'HKLM\\SOFTWARE\\7-Zip:Path',
-    rollout_plan: {
-      rings: [
-        {
-          name: 'ring0',
-          target_group: 'IT-Lab',
-          size: 25,
-          start_offset_hours: 0,
-          duration_hours: 48,
-          exclusions: [],
-        },
-        {
-          name: 'ring1',
-          target_group: 'Pilot',
-          size: 500,
-          start_offset_hours: 48,
-          duration_hours: 72,
-          exclusions: ['Kiosks'],
-        },
-      ],
-    },
-    rollback_plan: {
-      strategy: 'reinstall_previous',
-      previous_version: '23.01',
-      steps: ['uninstall 24.08', 'install 23.01'],
-    },
-    justification: 'Security update',
-  };
+  return exampleIntent(artifactSha256) as unknown as Body;
 }
 
 /** A copy of `body` with the value at a slash path replaced (or removed when undefined). */

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../src/cli/cli-io.js';
 import { main } from '../src/cli/main.js';
 import { dropAppendOnly } from '../src/platform/db/migrations/append-only.js';
+import { capture } from './cli-harness.js';
 import { dbKinds } from './databases.js';
 import { addEvidence, corpusFiles, createIntent, readCorpus } from './intake-fixtures.js';
 import { startTestApp, type TestApp } from './test-app.js';
@@ -45,14 +45,7 @@ describe.each(dbKinds)('cabinet pack commands on %s', (kind) => {
   });
 
   const run = async (...argv: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIo = {
-      out: (l) => out.push(l),
-      err: (l) => err.push(l),
-      env,
-      untilStopped: async () => {},
-    };
+    const { io, out, err } = capture(env);
     const code = await main(argv, io);
     return { code, out: out.join('\n'), err: err.join('\n') };
   };

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../src/cli/cli-io.js';
 import { main } from '../src/cli/main.js';
 import { progressLine } from '../src/cli/progress.js';
+import { capture } from './cli-harness.js';
 import { dbKinds } from './databases.js';
 import { corpusFiles, exampleIntent, sha256 } from './intake-fixtures.js';
 import { startTestApp, type TestApp } from './test-app.js';
@@ -27,14 +27,7 @@ describe.each(dbKinds)('cabinet artifact and evidence commands on %s', (kind) =>
   });
 
   const run = async (...argv: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIo = {
-      out: (l) => out.push(l),
-      err: (l) => err.push(l),
-      env,
-      untilStopped: async () => {},
-    };
+    const { io, out, err } = capture(env);
     const code = await main(argv, io);
     return { code, out: out.join('\n'), err };
   };

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { exampleIntent } from '../../test/intake-fixtures.js';
 import { ConflictError } from '../platform/errors.js';
 import {
   assertAcceptsEvidence,
@@ -30,44 +31,7 @@ const ring = (name: string, start: number, extra: Partial<Ring> = {}): Ring => (
 });
 
 /** DESIGN.md's example body. */
-const example: IntentFields = {
-  app_name: '7-Zip',
-  app_version: '24.08',
-  plane: 'intune',
-  artifact_sha256: 'a'.repeat(64),
-  install_command: '7z2408-x64.exe /S',
-  install_timeout_seconds: 600,
-  uninstall_command: '"C:\\Program Files\\7-Zip\\Uninstall.exe" /S',
-  uninstall_timeout_seconds: 300,
-  detection_method: 'registry',
-  detection_query: 'HKLM\\SOFTWARE\\7-Zip:Path',
-  rollout_plan: {
-    rings: [
-      {
-        name: 'ring0',
-        target_group: 'IT-Lab',
-        size: 25,
-        start_offset_hours: 0,
-        duration_hours: 48,
-        exclusions: [],
-      },
-      {
-        name: 'ring1',
-        target_group: 'Pilot',
-        size: 500,
-        start_offset_hours: 48,
-        duration_hours: 72,
-        exclusions: ['Kiosks'],
-      },
-    ],
-  },
-  rollback_plan: {
-    strategy: 'reinstall_previous',
-    previous_version: '23.01',
-    steps: ['uninstall 24.08', 'install 23.01'],
-  },
-  justification: 'Security update',
-};
+const example: IntentFields = exampleIntent('a'.repeat(64));
 
 const paths = (problems: { path: string }[]) => problems.map((p) => p.path);
 
