@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { buildApp } from './app.js';
 import type { Container } from './composition-root.js';
 import { systemContext } from './platform/context.js';
@@ -9,6 +10,7 @@ const IDEMPOTENCY_RETENTION_MS = 48 * 3_600_000;
 
 /** The periodic sweeps every instance runs; each is safe to run on several at once. */
 export function scheduledJobs(container: Container): ScheduledJob[] {
+  const { database } = container;
   return [
     {
       name: 'audit-checkpoint',
@@ -31,6 +33,17 @@ export function scheduledJobs(container: Container): ScheduledJob[] {
       intervalMs: 60_000,
       run: () => container.exceptions.expireDue(),
     },
+    // The SQLite connection does not checkpoint on commit (see createSqlite): the WAL is
+    // folded back here, between requests, not inside whichever commit crossed 1,000 pages.
+    ...(database.dialect === 'sqlite'
+      ? [
+          {
+            name: 'sqlite-checkpoint',
+            intervalMs: 10_000,
+            run: () => sql`pragma wal_checkpoint(PASSIVE)`.execute(database.db),
+          },
+        ]
+      : []),
   ];
 }
 

@@ -26,6 +26,14 @@ describe.each(dbKinds)('operations on %s', (kind) => {
       expect(await prune!.run()).toBe(0);
       t.clock.advance(49 * 3_600_000);
       expect(await prune!.run()).toBe(1);
+
+      const names = scheduledJobs(t.container).map((j) => j.name);
+      const walJob = scheduledJobs(t.container).find((j) => j.name === 'sqlite-checkpoint');
+      if (kind === 'sqlite') {
+        await expect(walJob!.run()).resolves.toBeDefined();
+      } else {
+        expect(names).not.toContain('sqlite-checkpoint');
+      }
     } finally {
       await t.close();
     }

@@ -92,17 +92,31 @@ export async function stageToFile(
  */
 export async function readToBuffer(source: UploadSource, limit: number): Promise<Buffer> {
   const input = decodedStream(source, limit);
+  const identity = (source.contentEncoding ?? 'identity').trim().toLowerCase() === 'identity';
+  // The declared length (already checked against the limit) is allocated once, shared so the
+  // parse worker reads it without a copy; a body that runs longer falls back to chunks.
+  let whole: Buffer | null =
+    identity && source.contentLength !== undefined
+      ? Buffer.from(new SharedArrayBuffer(source.contentLength))
+      : null;
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
+      if (size + chunk.length > limit) throw new PayloadTooLargeError(limit);
+      if (whole !== null && size + chunk.length <= whole.length) {
+        chunk.copy(whole, size);
+      } else {
+        if (whole !== null) chunks.push(whole.subarray(0, size));
+        whole = null;
+        chunks.push(chunk);
+      }
       size += chunk.length;
-      if (size > limit) throw new PayloadTooLargeError(limit);
-      chunks.push(chunk);
     }
   } catch (error) {
     input.destroy();
     throw limitError(error, limit);
   }
+  if (whole !== null) return size === whole.length ? whole : whole.subarray(0, size);
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
