@@ -77,3 +77,27 @@ export async function listEvidence(
   const rows = await query.orderBy('id', 'asc').execute();
   return rows.map(toItem);
 }
+
+/** The ids of an intent's items, without reading their summaries. */
+export async function listEvidenceIds(db: Executor, intentId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('evidence_items')
+    .select('id')
+    .where('intent_id', '=', intentId)
+    .orderBy('id', 'asc')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** What each of an intent's items is and for which artifact, without reading summaries. */
+export async function listEvidenceKinds(
+  db: Executor,
+  intentId: string,
+): Promise<{ kind: EvidenceKind; artifact_sha256: string }[]> {
+  const rows = await db
+    .selectFrom('evidence_items')
+    .select(['kind', 'artifact_sha256'])
+    .where('intent_id', '=', intentId)
+    .execute();
+  return rows.map((r) => ({ kind: r.kind as EvidenceKind, artifact_sha256: r.artifact_sha256 }));
+}

@@ -5,7 +5,7 @@
  * cannot be read is reported under `format` and the checks that need it say they did not run.
  * docs/architecture/pack-verification.md describes each check and how to repeat it by hand.
  */
-import { canonicalJson, sha256Hex } from '../platform/crypto/canonical-json.js';
+import { canonicalJson, sameJsonValue, sha256Hex } from '../platform/crypto/canonical-json.js';
 import { checkAudit } from './bundle-audit.js';
 import { checkDocuments } from './bundle-documents.js';
 import { checkEmbeddedKey, type ResolvedKey, resolveTrustedKeys } from './bundle-keys.js';
@@ -53,7 +53,7 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Bun
   if (!statement) {
     checks.skip('envelope.statement', 'the envelope did not verify');
   } else if (pack && bodyText !== null) {
-    checkStatement(statement, pack, bodyText, checks);
+    checkStatement(statement, pack, parsed.rawBody, checks);
   } else {
     checks.skip('envelope.statement', UNREADABLE('the pack'));
   }
@@ -125,7 +125,7 @@ function checkEnvelope(
 function checkStatement(
   statement: ParsedStatement,
   pack: ParsedPack,
-  bodyText: string,
+  rawBody: unknown,
   checks: CheckList,
 ): void {
   const part = 'envelope.statement';
@@ -147,7 +147,8 @@ function checkStatement(
       `the signed subject is sha256 ${digests.map(String).join(', ') || '(none)'}, not the pack's artifact ${artifact}`,
     );
   }
-  if (canonicalJson(statement.predicate) !== bodyText) {
+  // The same JSON value as the body (equal RFC 8785 texts), without writing the text again.
+  if (!sameJsonValue(statement.predicate, rawBody)) {
     fail('the signed predicate differs from the pack body: the body was changed after signing');
   }
   if (ok) {

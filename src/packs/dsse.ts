@@ -4,7 +4,11 @@
  * data out. Anyone can check it with standard tools (docs/architecture/pack-verification.md).
  */
 import { createPublicKey } from 'node:crypto';
-import { canonicalJson } from '../platform/crypto/canonical-json.js';
+import {
+  canonicalJson,
+  canonicalMembers,
+  joinCanonicalMembers,
+} from '../platform/crypto/canonical-json.js';
 import { keyIdOf, type SigningKey, verifyEd25519 } from '../platform/crypto/signing-key.js';
 import { PACK_PREDICATE_TYPE, type PackBody } from './pack-body.js';
 
@@ -73,7 +77,23 @@ export function pae(payloadType: string, payload: Buffer): Buffer {
 
 /** Signs the statement: the payload is its RFC 8785 text, so the same pack gives the same bytes. */
 export function signEnvelope(statement: PackStatement, key: SigningKey): DsseEnvelope {
-  const payload = Buffer.from(canonicalJson(statement), 'utf8');
+  return signPayload(canonicalJson(statement), key);
+}
+
+/**
+ * canonicalJson(packStatement(body)) for a body whose canonical text is already known: the
+ * statement's other members are canonicalized, the body's text is used as it is.
+ */
+export function packStatementText(body: PackBody, bodyText: string): string {
+  const { predicate: _predicate, ...rest } = packStatement(body);
+  const members = canonicalMembers(rest);
+  members.set('predicate', bodyText);
+  return joinCanonicalMembers(members);
+}
+
+/** Signs a statement given as its canonical text. */
+export function signPayload(payloadText: string, key: SigningKey): DsseEnvelope {
+  const payload = Buffer.from(payloadText, 'utf8');
   return {
     payloadType: DSSE_PAYLOAD_TYPE,
     payload: payload.toString('base64'),

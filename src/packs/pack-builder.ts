@@ -4,7 +4,12 @@ import type { SbomSummary } from '../evidence/parsers/sbom/index.js';
 import type { ScanSummary, Severity } from '../evidence/parsers/scan/index.js';
 import type { TestResultsSummary } from '../evidence/parsers/test-results/index.js';
 import type { SignatureSummary } from '../evidence/signatures/index.js';
-import { canonicalDigest } from '../platform/crypto/canonical-json.js';
+import {
+  canonicalDigest,
+  canonicalJson,
+  joinCanonicalMembers,
+  sha256Hex,
+} from '../platform/crypto/canonical-json.js';
 import type { ProblemDetail } from '../platform/errors.js';
 import type { DocumentRef, PackBody, TestEvidence } from './pack-body.js';
 
@@ -59,7 +64,7 @@ export function testSummaryOf(
  */
 export function packBlockers(
   assessment: Assessment,
-  allItems: readonly EvidenceItem[],
+  allItems: readonly Pick<EvidenceItem, 'kind' | 'artifact_sha256'>[],
 ): ProblemDetail[] {
   const { snapshot } = assessment;
   const problems: ProblemDetail[] = [];
@@ -191,4 +196,15 @@ export function contentDigest(body: PackBody): string {
   const facts = Object.fromEntries(Object.entries(body).filter(([key]) => !VOLATILE.has(key)));
   const { status: _status, ...intent } = body.deployment_intent;
   return canonicalDigest({ ...facts, deployment_intent: intent });
+}
+
+/** contentDigest(body), from the canonical texts of the body's members (canonicalMembers(body)). */
+export function contentDigestOfMembers(
+  body: PackBody,
+  members: ReadonlyMap<string, string>,
+): string {
+  const facts = new Map([...members].filter(([key]) => !VOLATILE.has(key)));
+  const { status: _status, ...intent } = body.deployment_intent;
+  facts.set('deployment_intent', canonicalJson(intent));
+  return sha256Hex(joinCanonicalMembers(facts));
 }

@@ -1,10 +1,14 @@
 import type { AssessmentService } from '../assessment/assessment-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { listEvidence } from '../evidence/evidence-store.js';
+import { listEvidenceIds, listEvidenceKinds } from '../evidence/evidence-store.js';
 import type { Intent } from '../intents/intent-service.js';
 import type { Clock } from '../platform/clock.js';
 import type { Context } from '../platform/context.js';
-import { canonicalJson, sha256Hex } from '../platform/crypto/canonical-json.js';
+import {
+  canonicalMembers,
+  joinCanonicalMembers,
+  sha256Hex,
+} from '../platform/crypto/canonical-json.js';
 import type { SigningKey } from '../platform/crypto/signing-key.js';
 import type { Database, Executor, Trx } from '../platform/db/database.js';
 import { isUniqueViolation } from '../platform/db/database.js';
@@ -13,14 +17,20 @@ import { uuidv7 } from '../platform/ids.js';
 import { type BundleVerification, type EvidenceBundle, verifyBundle } from './bundle.js';
 import { PACK_GENERATED_EVENT } from './bundle-audit.js';
 import { exportBundle } from './bundle-export.js';
-import { packStatement, signEnvelope } from './dsse.js';
+import { packStatementText, signPayload } from './dsse.js';
 import type { PackBody } from './pack-body.js';
-import { buildPackBody, contentDigest, documentRef, packBlockers } from './pack-builder.js';
+import {
+  buildPackBody,
+  contentDigestOfMembers,
+  documentRef,
+  packBlockers,
+} from './pack-builder.js';
 import { diffPacks, type PackDiff } from './pack-diff.js';
 import {
   findPack,
   insertPack,
   latestPack,
+  listPackIds,
   listPacks,
   type PackListing,
   parseBody,
@@ -117,7 +127,7 @@ export class PackService {
     }
     const [assessment, items, previous] = await Promise.all([
       this.#assessment.assess(intentId, { db: trx }),
-      listEvidence(trx, intentId),
+      listEvidenceKinds(trx, intentId),
       latestPack(trx, intentId),
     ]);
     const blockers = packBlockers(assessment, items);
@@ -135,11 +145,13 @@ export class PackService {
       created_at: assessment.snapshot.as_of,
       created_by: ctx.actorId,
     });
-    const facts = contentDigest(body);
+    // One canonicalization of the body serves the content digest, the digest and the payload.
+    const members = canonicalMembers(body);
+    const facts = contentDigestOfMembers(body, members);
     if (previous && previous.content_digest === facts) {
       return { pack: view(previous), created: false };
     }
-    const bodyText = canonicalJson(body);
+    const bodyText = joinCanonicalMembers(members);
     const pack: StoredPack = {
       id: uuidv7(this.#clock.now().getTime()),
       intent_id: intentId,
@@ -150,7 +162,7 @@ export class PackService {
       digest: sha256Hex(bodyText),
       content_digest: facts,
       body_text: bodyText,
-      envelope: signEnvelope(packStatement(body), this.#key),
+      envelope: signPayload(packStatementText(body, bodyText), this.#key),
       created_by: ctx.actorId,
       created_at: body.created_at,
     };
@@ -185,7 +197,9 @@ export class PackService {
         exception_ids: body.exception_records.map((e) => e.id),
       },
     });
-    return { pack: { ...view(pack), body }, created: true };
+    // The body is at hand: view(pack) would parse body_text only to be replaced by it.
+    const { id, version, digest, envelope } = pack;
+    return { pack: { id, intent_id: intentId, version, digest, body, envelope }, created: true };
   }
 
   async get(id: string): Promise<PackView> {
@@ -223,13 +237,11 @@ export class PackService {
     const pack = await this.#stored(id);
     const body = parseBody(pack);
     const db = this.#database.db;
-    const items = await listEvidence(db, pack.intent_id);
-    const packs = await listPacks(db, pack.intent_id);
     const openSubjects = new Set<string>([
       pack.intent_id,
       pack.artifact_sha256,
-      ...items.map((i) => i.id),
-      ...packs.map((p) => p.id),
+      ...(await listEvidenceIds(db, pack.intent_id)),
+      ...(await listPackIds(db, pack.intent_id)),
       ...body.exception_records.map((e) => e.id),
     ]);
     return exportBundle({

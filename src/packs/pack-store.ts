@@ -136,3 +136,13 @@ export async function listPacks(db: Executor, intentId: string): Promise<PackLis
     risk_score: Number(r.risk_score),
   }));
 }
+
+/** The ids of an intent's packs (id precedes the large columns: no overflow page is read). */
+export async function listPackIds(db: Executor, intentId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('evidence_packs')
+    .select('id')
+    .where('intent_id', '=', intentId)
+    .execute();
+  return rows.map((r) => r.id);
+}

@@ -5,6 +5,7 @@ import { intake } from './migrations/0002-intake.js';
 import { exceptions } from './migrations/0003-exceptions.js';
 import { policySets } from './migrations/0004-policy-sets.js';
 import { evidencePacks } from './migrations/0005-evidence-packs.js';
+import { packIndexes } from './migrations/0006-pack-indexes.js';
 
 /** The one migration list; every entry runs on both SQLite and PostgreSQL. */
 function migrationsFor(database: Database): Record<string, Migration> {
@@ -14,6 +15,7 @@ function migrationsFor(database: Database): Record<string, Migration> {
     '0003_exceptions': exceptions(database.dialect),
     '0004_policy_sets': policySets(database.dialect),
     '0005_evidence_packs': evidencePacks(database.dialect),
+    '0006_pack_indexes': packIndexes(),
   };
 }
 
