@@ -23,6 +23,23 @@ export const groups: readonly BenchGroup[] = [
     load: () => import('./audit.js'),
   },
   {
+    name: 'intake',
+    description:
+      'evidence and artifact intake: parse/add vs JSON.parse + SHA-256, 50 MB SBOM memory, 413, upload speed',
+    load: () => import('./intake.js'),
+  },
+  {
+    name: 'packs',
+    description:
+      'evidence packs: generate vs JSON.parse + SHA-256 of its inputs, bundle export and offline verify vs SHA-256',
+    load: () => import('./packs.js'),
+  },
+  {
+    name: 'policy',
+    description: 'policy evaluation of the largest corpus SBOM + scan vs one walk of its findings',
+    load: () => import('./policy.js'),
+  },
+  {
     name: 'risk',
     description: 'risk scoring: scoreRisk throughput over generated inputs, one core',
     load: () => import('./risk.js'),
