@@ -12,7 +12,7 @@
  */
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,7 @@ import {
   tempSqlite,
   throwawayPostgres,
 } from './bench-databases.js';
+import { bundleChild, type ChildEntry } from './child-bundle.js';
 import { formatNumber, type Reporter } from './reporter.js';
 
 const APPENDS = positiveInt('CABINET_BENCH_AUDIT_APPENDS', 5_000);
@@ -290,7 +291,9 @@ async function verifyLargeChain(report: Reporter): Promise<void> {
     // bench/audit-verify-child.ts). Floor and verify alternate and each keeps its fastest
     // run, so a burst of load from elsewhere on the machine neither flatters nor penalises
     // the ratio; peak RSS and the event-loop stall keep the worst verify run.
-    const child = await prepareChild(database.dataDir);
+    const child = await bundleChild(join(database.dataDir, 'child'), 'audit-verify-child', {
+      'audit-verify-child': childScript,
+    });
     report.note(`measured operations run in a fresh process: ${child.runtime}`);
     const floors: ChildReport[] = [];
     const verifies: ChildReport[] = [];
@@ -458,48 +461,7 @@ async function buildChain(
 }
 
 const childScript = fileURLToPath(new URL('./audit-verify-child.ts', import.meta.url));
-const nodeModules = fileURLToPath(new URL('../node_modules', import.meta.url));
 
-interface ChildEntry {
-  script: string;
-  execArgv: string[];
-  /** How the child runs, printed with the figures. */
-  runtime: string;
-}
-
-/**
- * The child runs as plain JavaScript when it can: the tsx loader would add its own thread
- * (about 45 MB of RSS here) that `cabinet audit verify` from the built package never has.
- * esbuild (tsx's own compiler) bundles bench/audit-verify-child.ts and src/ into `workDir`,
- * beside a node_modules link so the external packages resolve. Without esbuild the child
- * falls back to the tsx loader, and the runtime line says so.
- */
-async function prepareChild(workDir: string): Promise<ChildEntry> {
-  try {
-    const esbuild = await import('esbuild');
-    const script = join(workDir, 'audit-verify-child.mjs');
-    symlinkSync(nodeModules, join(workDir, 'node_modules'), 'dir');
-    await esbuild.build({
-      entryPoints: [childScript],
-      outfile: script,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'warning',
-    });
-    return { script, execArgv: [], runtime: 'plain node running an esbuild bundle of the child' };
-  } catch (error) {
-    return {
-      script: childScript,
-      execArgv: [...process.execArgv],
-      runtime: `tsx loader, RSS includes its thread (no bundle: ${(error as Error).message})`,
-    };
-  }
-}
-
-/** Runs one measured operation in a fresh node process and returns what it reported. */
 function runChild(entry: ChildEntry, mode: ChildMode, database: BenchDatabase) {
   const execArgv = [...entry.execArgv];
   const profileDir = process.env.CABINET_BENCH_CPU_PROF;

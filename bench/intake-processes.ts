@@ -7,51 +7,22 @@
  * of RSS that `cabinet serve` from the built package never has.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleChild, type ChildEntry } from './child-bundle.js';
 import type { IntakeChildMode, MemoryMode, MemoryReport, ServeReport } from './intake-child.js';
 
 const childScript = fileURLToPath(new URL('./intake-child.ts', import.meta.url));
 const parseWorker = fileURLToPath(new URL('../src/evidence/parse-worker.ts', import.meta.url));
-const nodeModules = fileURLToPath(new URL('../node_modules', import.meta.url));
 
-export interface ChildEntry {
-  script: string;
-  execArgv: string[];
-  /** How the child runs, printed with the figures. */
-  runtime: string;
-}
+export type { ChildEntry };
 
-export async function prepareIntakeChild(workDir: string): Promise<ChildEntry> {
-  try {
-    const esbuild = await import('esbuild');
-    mkdirSync(workDir, { recursive: true });
-    symlinkSync(nodeModules, join(workDir, 'node_modules'), 'dir');
-    // The bundles are ES modules named .js, as the built package's are.
-    writeFileSync(join(workDir, 'package.json'), '{"type":"module"}\n');
-    await esbuild.build({
-      entryPoints: { 'intake-child': childScript, 'parse-worker': parseWorker },
-      outdir: workDir,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'warning',
-    });
-    return {
-      script: join(workDir, 'intake-child.js'),
-      execArgv: [],
-      runtime: 'plain node running an esbuild bundle of the child and the parse worker',
-    };
-  } catch (error) {
-    return {
-      script: childScript,
-      execArgv: [...process.execArgv],
-      runtime: `tsx loader, RSS includes its threads (no bundle: ${(error as Error).message})`,
-    };
-  }
+export function prepareIntakeChild(workDir: string): Promise<ChildEntry> {
+  return bundleChild(workDir, 'intake-child', {
+    'intake-child': childScript,
+    'parse-worker': parseWorker,
+  });
 }
 
 function forkChild(

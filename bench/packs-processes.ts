@@ -5,47 +5,19 @@
  * the process would also carry tsx's loader thread and compile TypeScript as it loads.
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { bundleChild, type ChildEntry } from './child-bundle.js';
 import type { VerifyChildMode, VerifyChildReport } from './packs-verify-child.js';
 
 const childScript = fileURLToPath(new URL('./packs-verify-child.ts', import.meta.url));
-const nodeModules = fileURLToPath(new URL('../node_modules', import.meta.url));
 
-export interface VerifyChild {
-  script: string;
-  execArgv: string[];
-  /** How the child runs, printed with the figures. */
-  runtime: string;
-}
+export type VerifyChild = ChildEntry;
 
-export async function prepareVerifyChild(workDir: string): Promise<VerifyChild> {
-  try {
-    const esbuild = await import('esbuild');
-    mkdirSync(workDir, { recursive: true });
-    symlinkSync(nodeModules, join(workDir, 'node_modules'), 'dir');
-    writeFileSync(join(workDir, 'package.json'), '{"type":"module"}\n');
-    const script = join(workDir, 'packs-verify-child.js');
-    await esbuild.build({
-      entryPoints: [childScript],
-      outfile: script,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'warning',
-    });
-    return { script, execArgv: [], runtime: 'plain node running an esbuild bundle of the child' };
-  } catch (error) {
-    return {
-      script: childScript,
-      execArgv: [...process.execArgv],
-      runtime: `tsx loader (no bundle: ${(error as Error).message})`,
-    };
-  }
+export function prepareVerifyChild(workDir: string): Promise<VerifyChild> {
+  return bundleChild(workDir, 'packs-verify-child', { 'packs-verify-child': childScript });
 }
 
 export interface VerifyRun {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbKinds } from './databases.js';
+import { createIntent } from './intake-fixtures.js';
 import { startTestApp, type TestApp, type TestUser } from './test-app.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -161,6 +162,16 @@ describe.each(dbKinds)('artifacts on %s', (kind) => {
     const result = await streamed;
     expect(result.status).toBe(413);
     expect(result.written).toBeLessThan(LIMIT * 20);
+
+    // The same for an evidence document: the answer arrives, never a reset in its place.
+    const intent = await createIntent(t, submitter);
+    for (let i = 0; i < 3; i++) {
+      const evidence = await rawUpload(address, submitter.token, {
+        send: LIMIT * 20,
+        path: `/api/v1/intents/${intent.intentId}/evidence?kind=sbom`,
+      });
+      expect(evidence.status).toBe(413);
+    }
     const large = await t.container.database.db
       .selectFrom('artifacts')
       .select('sha256')
@@ -173,7 +184,7 @@ describe.each(dbKinds)('artifacts on %s', (kind) => {
     });
     expect(
       refusals.json().events.filter((e: { data: { status: number } }) => e.data.status === 413),
-    ).toHaveLength(2);
+    ).toHaveLength(5);
   });
 });
 
@@ -181,10 +192,10 @@ describe.each(dbKinds)('artifacts on %s', (kind) => {
 function rawUpload(
   base: string,
   token: string,
-  options: { declaredLength?: number; send: number },
+  options: { declaredLength?: number; send: number; path?: string },
 ): Promise<{ status: number; written: number }> {
   return new Promise((resolve, reject) => {
-    const url = new URL('/api/v1/artifacts?filename=big.bin&publisher=Acme', base);
+    const url = new URL(options.path ?? '/api/v1/artifacts?filename=big.bin&publisher=Acme', base);
     const headers: Record<string, string> = {
       authorization: `Bearer ${token}`,
       'content-type': 'application/octet-stream',

@@ -43,6 +43,27 @@ function decodedStream(source: UploadSource, limit: number): Readable {
   );
 }
 
+/**
+ * The decoded bytes, chunk by chunk. Stopping early (a limit hit) must not destroy the
+ * request: the socket is still needed to answer 413, and the error handler then discards
+ * what is left of the body for a bounded time (see lingerOnUnreadBody).
+ */
+function chunksOf(input: Readable, source: UploadSource): AsyncIterable<Buffer> {
+  const iterator = input.iterator({ destroyOnReturn: false }) as AsyncIterableIterator<Buffer>;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => iterator.next(),
+      async return() {
+        if (input !== source.stream) {
+          source.stream.unpipe(input as unknown as NodeJS.WritableStream);
+          input.destroy();
+        }
+        return iterator.return ? iterator.return() : { done: true, value: undefined };
+      },
+    }),
+  };
+}
+
 function limitError(error: unknown, limit: number): unknown {
   const code = (error as { code?: string } | null)?.code;
   if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') {
@@ -67,18 +88,14 @@ export async function stageToFile(
   let size = 0;
   const discard = () => rm(path, { force: true });
   try {
-    await pipeline(
-      input,
-      async function* (chunks: AsyncIterable<Buffer>) {
-        for await (const chunk of chunks) {
-          size += chunk.length;
-          if (size > limit) throw new PayloadTooLargeError(limit);
-          hash.update(chunk);
-          yield chunk;
-        }
-      },
-      createWriteStream(path),
-    );
+    await pipeline(async function* () {
+      for await (const chunk of chunksOf(input, source)) {
+        size += chunk.length;
+        if (size > limit) throw new PayloadTooLargeError(limit);
+        hash.update(chunk);
+        yield chunk;
+      }
+    }, createWriteStream(path));
   } catch (error) {
     await discard();
     throw limitError(error, limit);
@@ -102,7 +119,7 @@ export async function readToBuffer(source: UploadSource, limit: number): Promise
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
+    for await (const chunk of chunksOf(input, source)) {
       if (size + chunk.length > limit) throw new PayloadTooLargeError(limit);
       if (whole !== null && size + chunk.length <= whole.length) {
         chunk.copy(whole, size);
@@ -114,7 +131,6 @@ export async function readToBuffer(source: UploadSource, limit: number): Promise
       size += chunk.length;
     }
   } catch (error) {
-    input.destroy();
     throw limitError(error, limit);
   }
   if (whole !== null) return size === whole.length ? whole : whole.subarray(0, size);

@@ -20,10 +20,7 @@ export function installErrorHandling(app: FastifyInstance, audit: AuditLog): voi
       request.log.error({ err: error }, 'request failed');
     }
     await recordRefusal(audit, request, body);
-    if (!request.raw.complete) {
-      // The body was refused unread: closing is cheaper than draining what is left of it.
-      reply.header('connection', 'close');
-    }
+    if (!request.raw.complete) lingerOnUnreadBody(request, reply);
     return sendProblem(reply, body);
   });
 
@@ -33,6 +30,28 @@ export function installErrorHandling(app: FastifyInstance, audit: AuditLog): voi
       problem(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`),
     ),
   );
+}
+
+/** How long a refused upload's remaining body is read and dropped before the socket goes. */
+const LINGER_MS = 2_000;
+
+/**
+ * A body refused before it was read (413, 404 on an upload, …): answer first, then keep
+ * reading and dropping what the client still sends, for a bounded time. Closing at once with
+ * unread bytes in the socket makes the kernel send a reset, which can wipe the answer before
+ * the client reads it; draining forever would let a client hold the connection.
+ */
+function lingerOnUnreadBody(request: FastifyRequest, reply: FastifyReply): void {
+  reply.raw.once('finish', () => {
+    const incoming = request.raw;
+    if (incoming.complete) return;
+    incoming.resume();
+    // In-process injection (tests) has a socket without destroy.
+    const timer = setTimeout(() => incoming.socket?.destroy?.(), LINGER_MS);
+    timer.unref();
+    incoming.once('end', () => clearTimeout(timer));
+    incoming.socket?.once('close', () => clearTimeout(timer));
+  });
 }
 
 export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
