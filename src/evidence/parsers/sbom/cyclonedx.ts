@@ -85,18 +85,44 @@ export function parseCycloneDx(document: JsonObject, context: ParseContext): Par
  */
 function walk<T extends Node>(
   items: T[] | undefined,
-  children: (node: T) => T[] | undefined,
+  children: 'components' | 'services',
   visit: (node: T) => void,
 ) {
+  if (items === undefined) return;
   const stack: T[] = [];
-  const push = (list: T[] = []) => {
-    for (let index = list.length - 1; index >= 0; index -= 1) stack.push(list[index] as T);
-  };
-  push(items);
+  pushReversed(stack, items);
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
     visit(node);
-    push(children(node));
+    const nested = node[children] as T[] | undefined;
+    if (nested !== undefined) pushReversed(stack, nested);
   }
+}
+
+function pushReversed<T>(stack: T[], items: T[]) {
+  for (let index = items.length - 1; index >= 0; index -= 1) stack.push(items[index] as T);
+}
+
+/**
+ * Every node that can declare a bom-ref, in the order summarize declares them: the root and
+ * its nested components, then the components tree, then the services tree.
+ */
+function forEachDeclaring(bom: Bom, visit: (node: Node) => void) {
+  const root = bom.metadata?.component;
+  if (root !== undefined) {
+    visit(root);
+    walk(root.components, 'components', visit);
+  }
+  walk(bom.components, 'components', visit);
+  walk(bom.services, 'services', visit);
+}
+
+/** The node that declared `ref` first (only looked up for an error message). */
+function firstDeclaring(bom: Bom, ref: string): Node {
+  let first: Node | undefined;
+  forEachDeclaring(bom, (node) => {
+    if (first === undefined && node['bom-ref'] === ref) first = node;
+  });
+  return first as Node;
 }
 
 /** JSON pointers of every node that can carry a bom-ref (only built for an error message). */
@@ -125,36 +151,34 @@ function pointers(bom: Bom, prefix: string): Map<Node, string> {
 
 function summarize(bom: Bom, version: string, what: string, context: ParseContext): SbomSummary {
   const { warnings, prefix } = context;
-  const declaredAt = new Map<string, Node>();
+  const declared = new Set<string>();
   const declareRef = (node: Node) => {
     const ref = node['bom-ref'];
     if (ref === undefined) return;
-    const first = declaredAt.get(ref);
-    if (first === undefined) {
-      declaredAt.set(ref, node);
-    } else if (UNIQUE_REF_VERSIONS.has(version)) {
+    // One hash lookup instead of has + add: an unchanged size means the ref was declared.
+    const before = declared.size;
+    declared.add(ref);
+    if (declared.size !== before) return;
+    if (UNIQUE_REF_VERSIONS.has(version)) {
       const at = pointers(bom, prefix);
       reject(
         what,
         [
           {
             path: `${at.get(node)}/bom-ref`,
-            message: `bom-ref ${JSON.stringify(ref)} is already used by ${at.get(first)}`,
+            message: `bom-ref ${JSON.stringify(ref)} is already used by ${at.get(firstDeclaring(bom, ref))}`,
           },
         ],
         'invalid_structure',
       );
-    } else {
-      warnings.tally(
-        'cdx-duplicate-ref',
-        ref,
-        (count, examples) =>
-          `bom-refs declared more than once (CycloneDX ${version} only recommends uniqueness; references to them are ambiguous): ${count} (${examples})`,
-      );
     }
+    warnings.tally(
+      'cdx-duplicate-ref',
+      ref,
+      (count, examples) =>
+        `bom-refs declared more than once (CycloneDX ${version} only recommends uniqueness; references to them are ambiguous): ${count} (${examples})`,
+    );
   };
-  const nested = (node: Component) => node.components;
-
   const rootNode = bom.metadata?.component;
   let root: SbomRoot | null = null;
   if (rootNode !== undefined) {
@@ -164,19 +188,22 @@ function summarize(bom: Bom, version: string, what: string, context: ParseContex
       purl: checkedPurl(rootNode.purl, warnings),
     };
     declareRef(rootNode);
-    walk(rootNode.components, nested, declareRef);
+    walk(rootNode.components, 'components', declareRef);
   }
   const licences = new LicenseCollector();
   const components: SbomComponent[] = [];
-  walk(bom.components, nested, (node) => {
+  // The walk below, written out for the one tree that can hold 10k+ nodes.
+  const pending: Component[] = [];
+  if (bom.components !== undefined) pushReversed(pending, bom.components);
+  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
     declareRef(node);
-    const component = toComponent(node, licences, context);
-    components.push(component);
-  });
-  walk(bom.services, (node) => node.services, declareRef);
+    components.push(toComponent(node, licences, warnings));
+    if (node.components !== undefined) pushReversed(pending, node.components);
+  }
+  walk(bom.services, 'services', declareRef);
 
   const rootRef = rootNode?.['bom-ref'] ?? null;
-  const rootDependsOn = dependencyGraph(bom.dependencies, rootRef, declaredAt, context);
+  const rootDependsOn = dependencyGraph(bom.dependencies, rootRef, declared, context);
   const hasDependencyGraph = (bom.dependencies?.length ?? 0) > 0;
   if (hasDependencyGraph && rootDependsOn === null) {
     warnings.add(
@@ -204,13 +231,14 @@ function summarize(bom: Bom, version: string, what: string, context: ParseContex
 function dependencyGraph(
   dependencies: Bom['dependencies'],
   rootRef: string | null,
-  declaredAt: ReadonlyMap<string, Node>,
+  declared: ReadonlySet<string>,
   { warnings }: ParseContext,
 ): Set<string> | null {
+  if (dependencies === undefined) return null;
   const seen = new Set<string>();
   let root: Set<string> | null = null;
   const checkResolves = (ref: string) => {
-    if (declaredAt.has(ref) || ref.startsWith(BOM_LINK)) return;
+    if (declared.has(ref) || ref.startsWith(BOM_LINK)) return;
     warnings.tally(
       'cdx-dangling-ref',
       ref,
@@ -218,16 +246,22 @@ function dependencyGraph(
         `Dependency references naming no component or service of this BOM: ${count} (${examples})`,
     );
   };
-  for (const { ref, dependsOn = [] } of dependencies ?? []) {
-    if (seen.has(ref)) {
+  for (const { ref, dependsOn } of dependencies) {
+    const before = seen.size;
+    seen.add(ref);
+    if (seen.size === before) {
       warnings.tally(
         'cdx-repeated-dependency',
         ref,
         (count, examples) => `Dependency entries repeating a ref, merged: ${count} (${examples})`,
       );
     } else {
-      seen.add(ref);
       checkResolves(ref);
+    }
+    if (dependsOn === undefined) {
+      // An entry for the root without dependsOn still says the root depends on nothing.
+      if (ref === rootRef) root ??= new Set();
+      continue;
     }
     for (const target of dependsOn) checkResolves(target);
     if (ref === rootRef) {
@@ -241,27 +275,45 @@ function dependencyGraph(
 function toComponent(
   node: Component,
   licences: LicenseCollector,
-  { warnings }: ParseContext,
+  warnings: ParseContext['warnings'],
 ): SbomComponent {
-  const found: string[] = [];
-  for (const choice of node.licenses ?? []) {
-    // The schema guarantees exactly one of expression / license, and id or name on a license.
-    const value =
-      'expression' in choice
-        ? licences.addExpression(choice.expression)
-        : licences.addName((choice.license.id ?? choice.license.name) as string);
-    if (value !== null && !found.includes(value)) found.push(value);
-  }
   return {
     ref: node['bom-ref'] ?? null,
     name: node.name,
     version: node.version ?? null,
     purl: checkedPurl(node.purl, warnings),
-    licenses: found,
-    hashes: (node.hashes ?? []).map(({ alg, content }) => ({
-      alg,
-      content: lowerCase(content),
-    })),
+    licenses: node.licenses === undefined ? [] : licenceValues(node.licenses, licences),
+    hashes: node.hashes === undefined ? [] : node.hashes.map(lowerCaseHash),
     type: node.type,
   };
+}
+
+function lowerCaseHash({ alg, content }: { alg: string; content: string }) {
+  return { alg, content: lowerCase(content) };
+}
+
+/**
+ * A component's licence strings, each once, in order. Most components have exactly one: an
+ * array literal of one is a fifth of the size `[]` grows to on its first push.
+ */
+function licenceValues(choices: LicenceChoice[], licences: LicenseCollector): string[] {
+  if (choices.length === 1) {
+    const value = licenceValue(choices[0] as LicenceChoice, licences);
+    return value === null ? [] : [value];
+  }
+  const found: string[] = [];
+  for (const choice of choices) {
+    const value = licenceValue(choice, licences);
+    if (value !== null && !found.includes(value)) found.push(value);
+  }
+  return found;
+}
+
+type LicenceChoice = NonNullable<Component['licenses']>[number];
+
+function licenceValue(choice: LicenceChoice, licences: LicenseCollector): string | null {
+  // The schema guarantees exactly one of expression / license, and id or name on a license.
+  return 'expression' in choice
+    ? licences.addExpression(choice.expression)
+    : licences.addName((choice.license.id ?? choice.license.name) as string);
 }

@@ -47,6 +47,28 @@ function isLongStringList(values: unknown): values is string[] {
 export const HASH_CONTENT =
   '^[a-fA-F0-9]{32}(?:[a-fA-F0-9]{8}|[a-fA-F0-9]{32}(?:[a-fA-F0-9]{32}){0,2})?$';
 
+/** 1 for the ASCII hexadecimal digits, either case. */
+const HEX_DIGIT = Uint8Array.from({ length: 0x80 }, (_, code) =>
+  /[0-9a-fA-F]/.test(String.fromCharCode(code)) ? 1 : 0,
+);
+
+/**
+ * `new RegExp(HASH_CONTENT, 'u').test(value)` as a table lookup per character: irregexp
+ * takes ~0.3 µs for 64 hex digits (and range tests mispredict on random digits), this a
+ * third of that. An SBOM has a hash or more per component.
+ */
+export function isHashContent(value: string): boolean {
+  const length = value.length;
+  if (length !== 32 && length !== 40 && length !== 64 && length !== 96 && length !== 128) {
+    return false;
+  }
+  for (let index = 0; index < length; index += 1) {
+    const code = value.charCodeAt(index);
+    if (code >= 0x80 || HEX_DIGIT[code] === 0) return false;
+  }
+  return true;
+}
+
 const EQUIVALENT_PATTERNS = new Map([
   // CycloneDX hash content: 32, 40, 64, 96 or 128 hex digits, without re-scanning per length.
   [

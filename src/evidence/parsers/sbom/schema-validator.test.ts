@@ -1,7 +1,8 @@
 import type { ErrorObject } from 'ajv';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeSchemaError } from './schema-errors.js';
-import { optimizeSchema } from './schema-rewrite.js';
+import { HASH_CONTENT, isHashContent, optimizeSchema } from './schema-rewrite.js';
 import { schemaValidator } from './schema-validator.js';
 
 describe('optimizeSchema', () => {
@@ -60,6 +61,70 @@ describe('optimizeSchema', () => {
       message: 'must be one of the 20 allowed values (got "v99")',
     });
     expect(validate({ kind: 7 })).toBe(false);
+  });
+});
+
+describe('the hash content pattern', () => {
+  const pattern = new RegExp(HASH_CONTENT, 'u');
+
+  it('is checked by isHashContent as by the regular expression on the edge cases', () => {
+    for (const text of [
+      'a'.repeat(40),
+      'A'.repeat(128),
+      `${'a'.repeat(31)}é`,
+      `${'a'.repeat(31)}g`,
+      '',
+    ]) {
+      expect(isHashContent(text), text).toBe(pattern.test(text));
+    }
+  });
+
+  it('is checked by isHashContent exactly as by the regular expression', () => {
+    const digit = fc.constantFrom(...'0123456789abcdefABCDEF');
+    const other = fc.constantFrom(
+      'g',
+      'G',
+      ' ',
+      '\n',
+      '-',
+      'é',
+      '\u0660',
+      '\ud83d\ude00',
+      '\u0010',
+    );
+    const value = fc
+      .record({
+        length: fc.constantFrom(0, 31, 32, 33, 40, 64, 96, 127, 128, 129),
+        typo: fc.option(fc.tuple(fc.nat(), other)),
+      })
+      .chain(({ length, typo }) =>
+        fc.array(digit, { minLength: length, maxLength: length }).map((digits) => {
+          if (typo !== null && digits.length > 0) digits[typo[0] % digits.length] = typo[1];
+          return digits.join('');
+        }),
+      );
+    fc.assert(
+      fc.property(fc.oneof(value, fc.string()), (text) => {
+        expect(isHashContent(text)).toBe(pattern.test(text));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('reads the same in errors: the schema still holds the pattern', () => {
+    const validate = schemaValidator().compile({
+      type: 'object',
+      properties: { content: { type: 'string', pattern: HASH_CONTENT }, id: { pattern: '^x+$' } },
+    });
+    expect(validate({ content: 'ab'.repeat(32), id: 'xx' })).toBe(true);
+    expect(validate({ content: 'ab'.repeat(32), id: 'xy' })).toBe(false);
+    expect(validate({ content: 'abc' })).toBe(false);
+    const error = validate.errors?.[0] as ErrorObject;
+    expect(error).toMatchObject({ keyword: 'pattern', params: { pattern: HASH_CONTENT } });
+    expect(describeSchemaError(error, '')).toEqual({
+      path: '/content',
+      message: 'must be 32, 40, 64, 96 or 128 hexadecimal digits (got "abc")',
+    });
   });
 });
 

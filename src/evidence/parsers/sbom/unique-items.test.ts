@@ -81,6 +81,56 @@ describe('findDuplicate', () => {
     );
   });
 
+  it('agrees with a pairwise deep comparison on objects identified by bom-ref or ref', () => {
+    const identity = fc.oneof(fc.constantFrom('a', 'b', 'pkg:npm/a@1'), fc.constantFrom(1, null));
+    const item = fc.dictionary(
+      fc.constantFrom('bom-ref', 'ref', 'name', 'dependsOn'),
+      fc.oneof(identity, fc.array(fc.constantFrom('a', 'b'), { maxLength: 2 })),
+    );
+    fc.assert(
+      fc.property(fc.array(item, { minLength: 9, maxLength: 30 }), (items) => {
+        const json = JSON.parse(JSON.stringify(items)) as unknown[];
+        const found = findDuplicate(json);
+        const naive = naiveDuplicate(json);
+        expect(found === null).toBe(naive === null);
+        if (found !== null) expect(found[1]).toBe(naive?.[1]);
+      }),
+    );
+  });
+
+  it('compares items that share a bom-ref (or a hash) in full', () => {
+    const fillers = Array.from({ length: 12 }, (_, filler) => ({ filler }));
+    const sameRef = (version: string) => ({ 'bom-ref': 'pkg:npm/a', version });
+    expect(findDuplicate([...fillers, sameRef('1'), sameRef('2'), sameRef('3')])).toBeNull();
+    expect(findDuplicate([...fillers, sameRef('1'), sameRef('2'), sameRef('1')])).toEqual([12, 14]);
+    // Key order does not matter, and an `a`/`b` swap sums to the same member hashes.
+    expect(findDuplicate([...fillers, { a: 'x', b: 'y' }, { a: 'y', b: 'x' }])).toBeNull();
+    expect(findDuplicate([...fillers, { a: 'x', b: 'y' }, { b: 'y', a: 'x' }])).toEqual([12, 13]);
+  });
+
+  it('hashes every kind of member, and compares short arrays pairwise', () => {
+    const fillers = Array.from({ length: 12 }, (_, filler) => ({ filler }));
+    const members = { s: 'x', n: 1.5, t: true, f: false, z: null, a: [1], o: { p: 1 } };
+    expect(findDuplicate([...fillers, members, { ...members, n: 2 }])).toBeNull();
+    expect(findDuplicate([...fillers, members, { ...members }])).toEqual([12, 13]);
+    expect(findDuplicate([...fillers, { ref: 'a', n: 1 }, { ref: 'a', n: 1 }])).toEqual([12, 13]);
+    expect(findDuplicate([[1], [1, 2], [1]])).toEqual([0, 2]);
+  });
+
+  it('tells long strings apart that differ only in the middle', () => {
+    // Debian purls share a long tail; strings over 64 characters hash by their ends only.
+    const purls = Array.from(
+      { length: 20 },
+      (_, i) => `pkg:deb/debian/lib${i}@1.0-1?arch=amd64&distro=debian-12&epoch=0&more=qualifiers`,
+    );
+    expect(findDuplicate(purls.map((purl) => ({ purl })))).toBeNull();
+    expect(findDuplicate([...purls, purls[3]].map((purl) => ({ purl })))).toEqual([3, 20]);
+    const long = `${'x'.repeat(40)}${'y'.repeat(40)}`;
+    expect(
+      findDuplicate([...purls.map((purl) => ({ purl })), { purl: long }, { purl: long }]),
+    ).toEqual([20, 21]);
+  });
+
   it('stays linear on many distinct objects', () => {
     const items = Array.from({ length: 50_000 }, (_, i) => ({
       type: 'library',

@@ -1,9 +1,9 @@
 /**
  * Linear replacement for JSON Schema `uniqueItems`. Ajv compares every pair of items
  * (10k components: ~40 s). Here scalars are looked up in a Map by value, and objects are
- * bucketed by an allocation-free hash of their own members (summed, so key order does not
- * matter and deep-equal objects always share a bucket); only items sharing a bucket are
- * compared, by canonical JSON.
+ * bucketed by their `bom-ref` / `ref` string or else by an allocation-free hash of their
+ * own members (summed, so key order does not matter): deep-equal objects always share a
+ * bucket. Only items sharing a bucket are compared, by canonical JSON.
  */
 
 /** Below this length a pairwise comparison is cheaper than building hash maps. */
@@ -12,29 +12,52 @@ const SMALL = 8;
 /** Index pair [first, duplicate] of the first repeated item, or null. */
 export function findDuplicate(items: readonly unknown[]): [number, number] | null {
   if (items.length <= SMALL) return findDuplicatePairwise(items);
-  const scalars = new Map<unknown, number>();
-  const buckets = new Map<number, { first: number; canonical?: Map<string, number> }>();
+  let scalars: Map<unknown, number> | undefined;
+  // Bucket → index of the first object in it; nothing is allocated per item.
+  const firsts = new Map<string | number, number>();
+  // Only for buckets shared by several items: canonical JSON → index.
+  let shared: Map<string | number, Map<string, number>> | undefined;
   for (let index = 0; index < items.length; index += 1) {
     const item = items[index];
     if (!isContainer(item)) {
+      scalars ??= new Map();
       const previous = scalars.get(item);
       if (previous !== undefined) return [previous, index];
       scalars.set(item, index);
       continue;
     }
-    const key = shallowHash(item);
-    const bucket = buckets.get(key);
-    if (bucket === undefined) {
-      buckets.set(key, { first: index });
+    const key = bucketOf(item);
+    const first = firsts.get(key);
+    if (first === undefined) {
+      firsts.set(key, index);
       continue;
     }
-    bucket.canonical ??= new Map([[canonicalJson(items[bucket.first]), bucket.first]]);
+    shared ??= new Map();
+    let canonical = shared.get(key);
+    if (canonical === undefined) {
+      canonical = new Map([[canonicalJson(items[first]), first]]);
+      shared.set(key, canonical);
+    }
     const form = canonicalJson(item);
-    const previous = bucket.canonical.get(form);
+    const previous = canonical.get(form);
     if (previous !== undefined) return [previous, index];
-    bucket.canonical.set(form, index);
+    canonical.set(form, index);
   }
   return null;
+}
+
+/**
+ * The bucket of an object or array: deep-equal items always share one. CycloneDX's long
+ * arrays (components, services, dependencies) hold objects that carry their identity in a
+ * `bom-ref` or `ref` string, and a Map hashes such a string natively (and caches the hash
+ * in it), far faster than hashing every member here. Other items get a numeric hash of
+ * their own members, cut to 30 bits: a Smi, which a Map stores without allocating.
+ */
+function bucketOf(item: object): string | number {
+  const { 'bom-ref': bomRef, ref } = item as { 'bom-ref'?: unknown; ref?: unknown };
+  if (typeof bomRef === 'string') return bomRef;
+  if (typeof ref === 'string') return ref;
+  return shallowHash(item) & 0x3fffffff;
 }
 
 // Most arrays in an SBOM hold one or two items (hashes, dependsOn, licences): comparing
@@ -76,13 +99,23 @@ function isContainer(value: unknown): value is object {
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
-/** Characters hashed from the end of a string: enough to tell purls, versions and ids apart. */
-const HASHED_TAIL = 24;
+/**
+ * Strings up to this length are hashed whole; longer ones by their first and last
+ * HASHED_END characters. Tails alone are not enough: Debian purls (`bom-ref`s and `ref`s)
+ * end in the same `?arch=amd64&distro=debian-12` and differ in the middle.
+ */
+const HASHED_WHOLE = 64;
+const HASHED_END = 32;
 
-/** Hash of a string's length and its last characters (equal strings always hash equal). */
+/** Hash of a string's length and characters (equal strings always hash equal). */
 function hashString(text: string): number {
-  let hash = Math.imul(FNV_OFFSET ^ text.length, FNV_PRIME);
-  for (let index = Math.max(0, text.length - HASHED_TAIL); index < text.length; index += 1) {
+  const length = text.length;
+  let hash = Math.imul(FNV_OFFSET ^ length, FNV_PRIME);
+  const head = length <= HASHED_WHOLE ? length : HASHED_END;
+  for (let index = 0; index < head; index += 1) {
+    hash = Math.imul(hash ^ text.charCodeAt(index), FNV_PRIME);
+  }
+  for (let index = Math.max(head, length - HASHED_END); index < length; index += 1) {
     hash = Math.imul(hash ^ text.charCodeAt(index), FNV_PRIME);
   }
   return hash;
