@@ -18,26 +18,13 @@ export interface ExceptionScope {
   rule_ids: string[];
 }
 
-/** The stored fields of an exception, in wire order. */
-export interface ExceptionState {
-  id: string;
-  exception_type: ExceptionType;
+/** The stored fields of an exception, with its scope gathered as the wire shows it. */
+export type ExceptionState = Omit<
+  ExceptionRecord,
+  'artifact_sha256' | 'finding_ids' | 'rule_ids'
+> & {
   scope: ExceptionScope;
-  description: string;
-  compensating_controls: string;
-  compensating_control_verification: string | null;
-  expires_at: string;
-  status: ExceptionStatus;
-  requested_by: string;
-  requested_at: string;
-  approved_by: string | null;
-  approved_at: string | null;
-  decided_by: string | null;
-  decided_at: string | null;
-  decided_reason: string | null;
-  revision: number;
-  updated_at: string;
-}
+};
 
 export interface Exception extends ExceptionState {
   days_until_expiry: number;
