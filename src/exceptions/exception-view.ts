@@ -3,13 +3,7 @@
  * the current state — `status` and `days_until_expiry` computed at read time from the
  * clock, so neither is ever stale.
  */
-import {
-  daysUntilExpiry,
-  type ExceptionStatus,
-  type ExceptionType,
-  effectiveStatus,
-  type Transition,
-} from './exception-rules.js';
+import { daysUntilExpiry, effectiveStatus, type Transition } from './exception-rules.js';
 import type { ExceptionRecord, VersionRecord } from './exception-store.js';
 
 export interface ExceptionScope {
