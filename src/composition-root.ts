@@ -78,6 +78,7 @@ export async function createContainer(
     trustAnchors,
     maxUploadBytes: config.maxUploadBytes,
     parsePool,
+    dataDir: config.dataDir,
   });
   const exceptions = new ExceptionService({
     database,

@@ -1,7 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -245,6 +254,69 @@ describe.each(dbKinds)('evidence intake on %s', (kind) => {
     const res = await add('kind=sbom', gzipSync(bom), { 'content-encoding': 'gzip' });
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json().sha256).toBe(sha256(bom));
+  });
+
+  describe('bodies of unknown length, compressed or large are staged to a file', () => {
+    const stagingFiles = () => {
+      const dir = path.join(t.container.config.dataDir, 'staging');
+      return existsSync(dir) ? readdirSync(dir) : [];
+    };
+    const chunked = (bytes: Buffer) =>
+      Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]);
+
+    it('parses a streamed body without a length from its staging file, stores it verbatim and leaves no file', async () => {
+      const bom = readCorpus(
+        corpusFiles('sbom/cyclonedx').find((f) => f.endsWith('dropwizard-1.3.15.cdx.json'))!,
+      );
+      const res = await t.call({
+        method: 'POST',
+        url: `/api/v1/intents/${intentId}/evidence?kind=sbom`,
+        payload: chunked(bom),
+        headers: { 'content-type': 'application/octet-stream' },
+        as: submitter,
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json().summary.component_count).toBe(
+        cycloneDxComponents(JSON.parse(bom.toString('utf8')) as Json),
+      );
+      const raw = await t.call({
+        method: 'GET',
+        url: `/api/v1/evidence/${res.json().id}/raw`,
+        as: submitter,
+      });
+      expect(sha256(raw.rawPayload)).toBe(sha256(bom));
+      expect(stagingFiles()).toEqual([]);
+    });
+
+    it('refuses a staged document that is not valid and leaves no file', async () => {
+      const res = await t.call({
+        method: 'POST',
+        url: `/api/v1/intents/${intentId}/evidence?kind=sbom`,
+        payload: chunked(
+          Buffer.from(`{"bomFormat": "CycloneDX", "specVersion": "1.5", ${' '.repeat(2000)}`),
+        ),
+        headers: { 'content-type': 'application/octet-stream' },
+        as: submitter,
+      });
+      expect(res.statusCode, res.body).toBe(422);
+      expect(res.json().detail).toMatch(/not valid JSON/);
+      expect(stagingFiles()).toEqual([]);
+    });
+
+    it('reads a staged signature upload from its file', async () => {
+      const res = await t.call({
+        method: 'POST',
+        url: `/api/v1/intents/${intentId}/evidence?kind=signature`,
+        payload: chunked(
+          Buffer.from(JSON.stringify({ signature: 'AAAA', certificate_chain: [] }).padEnd(1200)),
+        ),
+        headers: { 'content-type': 'application/octet-stream' },
+        as: submitter,
+      });
+      expect(res.statusCode, res.body).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode).toBeLessThan(500);
+      expect(stagingFiles()).toEqual([]);
+    });
   });
 
   describe('refuses bad input with a clear 4xx, storing nothing but the refusal', () => {

@@ -1,6 +1,13 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AuditLog } from '../audit/audit-log.js';
-import { putBlob, readBlobChunks } from '../blobs/blob-store.js';
-import { readToBuffer, type UploadSource } from '../blobs/upload-staging.js';
+import { putBlob, putBlobFromFile, readBlobChunks } from '../blobs/blob-store.js';
+import {
+  readToBuffer,
+  type StagedFile,
+  stageToFile,
+  type UploadSource,
+} from '../blobs/upload-staging.js';
 import type { Clock } from '../platform/clock.js';
 import type { Context } from '../platform/context.js';
 import type { Database, Trx } from '../platform/db/database.js';
@@ -37,6 +44,12 @@ export interface IntentGateway {
   markReadyIfComplete(trx: Trx, ctx: Context, intentId: string): Promise<void>;
 }
 
+/**
+ * Bodies this large, of unknown length or compressed, go to a staging file instead of memory
+ * and are parsed from it, so the streaming SBOM parser never holds the whole document.
+ */
+export const STAGED_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
 /** Big arrays stay on the item itself; lists carry the counts. */
 const BULKY_SUMMARY_KEYS = new Set(['components', 'findings', 'statements', 'cases']);
 
@@ -44,6 +57,11 @@ export function briefSummary(summary: Record<string, unknown>): Record<string, u
   return Object.fromEntries(
     Object.entries(summary).filter(([key]) => !BULKY_SUMMARY_KEYS.has(key)),
   );
+}
+
+async function storeStaged(trx: Trx, staged: StagedFile, at: string) {
+  await putBlobFromFile(trx, staged, at);
+  return { sha256: staged.sha256, size: staged.size };
 }
 
 export class EvidenceService {
@@ -54,6 +72,7 @@ export class EvidenceService {
   readonly #trustAnchors: TrustAnchorService;
   readonly #maxUploadBytes: number;
   readonly #parsePool: ParsePool;
+  readonly #stagingDir: string;
 
   constructor(deps: {
     database: Database;
@@ -63,6 +82,7 @@ export class EvidenceService {
     trustAnchors: TrustAnchorService;
     maxUploadBytes: number;
     parsePool: ParsePool;
+    dataDir: string;
   }) {
     this.#database = deps.database;
     this.#clock = deps.clock;
@@ -71,6 +91,7 @@ export class EvidenceService {
     this.#trustAnchors = deps.trustAnchors;
     this.#maxUploadBytes = deps.maxUploadBytes;
     this.#parsePool = deps.parsePool;
+    this.#stagingDir = join(deps.dataDir, 'staging');
   }
 
   /**
@@ -88,17 +109,56 @@ export class EvidenceService {
     checkParseOptions(kind, options);
     const intent = await this.#intents.get(intentId);
     this.#intents.assertAcceptsEvidence(intent);
-    const bytes = await readToBuffer(source, this.#maxUploadBytes);
-    const parsed =
-      kind === 'signature'
-        ? await this.#verifySignature(bytes, intent.artifact_sha256, options)
-        : await this.#parsePool.parse(kind, bytes, options);
+    const body = await this.#receive(source);
+    try {
+      const parsed =
+        kind === 'signature'
+          ? await this.#verifySignature(
+              body.staged ? await readFile(body.staged.path) : body.bytes,
+              intent.artifact_sha256,
+              options,
+            )
+          : await this.#parsePool.parse(
+              kind,
+              body.staged ? { path: body.staged.path, size: body.staged.size } : body.bytes,
+              options,
+            );
+      return await this.#store(ctx, intentId, kind, body, parsed);
+    } finally {
+      await body.staged?.discard();
+    }
+  }
 
+  /** Small bodies of a declared length are read into memory; the rest are staged to a file. */
+  async #receive(
+    source: UploadSource,
+  ): Promise<{ staged: StagedFile; bytes?: never } | { staged?: never; bytes: Buffer }> {
+    // A compressed body's decoded size is unknown until it has been inflated.
+    const identity = (source.contentEncoding ?? 'identity').trim().toLowerCase() === 'identity';
+    const small =
+      identity &&
+      source.contentLength !== undefined &&
+      source.contentLength < STAGED_DOCUMENT_BYTES;
+    return small
+      ? { bytes: await readToBuffer(source, this.#maxUploadBytes) }
+      : { staged: await stageToFile(source, this.#maxUploadBytes, this.#stagingDir) };
+  }
+
+  async #store(
+    ctx: Context,
+    intentId: string,
+    kind: EvidenceKind,
+    body: { staged: StagedFile; bytes?: never } | { staged?: never; bytes: Buffer },
+    parsed: ParsedEvidence,
+  ): Promise<EvidenceItem> {
     return this.#database.transaction(async (trx) => {
       const current = await this.#intents.getForUpdate(trx, intentId);
       this.#intents.assertAcceptsEvidence(current);
       const now = this.#clock.now();
-      const blob = await putBlob(trx, bytes, now.toISOString());
+      const at = now.toISOString();
+      const blob = body.staged
+        ? await storeStaged(trx, body.staged, at)
+        : await putBlob(trx, body.bytes, at);
       const item: EvidenceItem = {
         id: uuidv7(now.getTime()),
         intent_id: intentId,
@@ -112,7 +172,7 @@ export class EvidenceService {
         summary: parsed.summary as Record<string, unknown>,
         warnings: parsed.warnings,
         created_by: ctx.actorId,
-        created_at: now.toISOString(),
+        created_at: at,
       };
       await insertEvidence(trx, item);
       await this.#audit.append(trx, ctx, {

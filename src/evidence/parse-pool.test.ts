@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateCycloneDx } from '../../bench/generators/cyclonedx.js';
 import { DomainError } from '../platform/errors.js';
@@ -28,6 +31,21 @@ describe('ParsePool', () => {
     const results = await Promise.all([1, 2, 3].map(() => single.parse('sbom', bytes, {})));
     expect(new Set(results.map((r) => JSON.stringify(r.summary))).size).toBe(1);
     await single.close();
+  });
+
+  it('parses a staged file on a worker, and a small one inline, as it parses the bytes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cabinet-parse-pool-'));
+    try {
+      for (const count of [2_000, 3]) {
+        const bytes = Buffer.from(generateCycloneDx(count, 11));
+        const path = join(dir, `bom-${count}.json`);
+        writeFileSync(path, bytes);
+        const staged = await pool.parse('sbom', { path, size: bytes.length }, {});
+        expect(staged).toEqual(parseDocumentEvidence('sbom', bytes, {}));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('parses small documents inline', async () => {

@@ -1,12 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DomainError, type ErrorKind, type ProblemDetail } from '../platform/errors.js';
-import {
-  type DocumentKind,
-  type ParsedEvidence,
-  type ParseOptions,
-  parseDocumentEvidence,
-} from './parse-evidence.js';
+import type { DocumentKind, ParsedEvidence, ParseOptions } from './parse-evidence.js';
+import { type DocumentInput, inputSize, parseDocumentInput } from './parse-file.js';
 import type { ParseRequest, ParseResponse } from './parse-worker.js';
 
 /**
@@ -60,9 +56,9 @@ export class ParsePool {
     this.#size = size;
   }
 
-  parse(kind: DocumentKind, bytes: Uint8Array, options: ParseOptions): Promise<ParsedEvidence> {
-    if (bytes.length < INLINE_PARSE_BYTES) {
-      return Promise.resolve().then(() => parseDocumentEvidence(kind, bytes, options));
+  parse(kind: DocumentKind, input: DocumentInput, options: ParseOptions): Promise<ParsedEvidence> {
+    if (inputSize(input) < INLINE_PARSE_BYTES) {
+      return Promise.resolve().then(() => parseDocumentInput(kind, input, options));
     }
     const slot = this.#pick();
     const id = this.#nextId++;
@@ -79,7 +75,7 @@ export class ParsePool {
           reject(error);
         },
       });
-      const request: ParseRequest = { id, kind, bytes, options };
+      const request: ParseRequest = { id, kind, input, options };
       slot.worker.postMessage(request);
     });
   }

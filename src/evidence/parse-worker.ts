@@ -1,16 +1,17 @@
 import { parentPort } from 'node:worker_threads';
 import { DomainError } from '../platform/errors.js';
-import { type DocumentKind, type ParseOptions, parseDocumentEvidence } from './parse-evidence.js';
+import type { DocumentKind, ParsedEvidence, ParseOptions } from './parse-evidence.js';
+import { type DocumentInput, parseDocumentInput } from './parse-file.js';
 
 export interface ParseRequest {
   id: number;
   kind: DocumentKind;
-  bytes: Uint8Array;
+  input: DocumentInput;
   options: ParseOptions;
 }
 
 export type ParseResponse =
-  | { id: number; ok: true; value: ReturnType<typeof parseDocumentEvidence> }
+  | { id: number; ok: true; value: ParsedEvidence }
   | {
       id: number;
       ok: false;
@@ -24,7 +25,7 @@ parentPort?.on('message', (request: ParseRequest) => {
     response = {
       id: request.id,
       ok: true,
-      value: parseDocumentEvidence(request.kind, request.bytes, request.options),
+      value: parseDocumentInput(request.kind, request.input, request.options),
     };
   } catch (error) {
     response =
