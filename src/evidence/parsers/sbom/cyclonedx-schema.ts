@@ -56,3 +56,32 @@ export function cycloneDxValidator(version: CycloneDxVersion): ValidateFunction 
   }
   return validate;
 }
+
+/** The arrays of a BOM whose items the streaming parser validates one at a time. */
+export type StreamedArray = 'components' | 'dependencies';
+
+const itemValidators = new Map<string, ValidateFunction>();
+
+/**
+ * The validator of one item of `components` or `dependencies`: exactly the subschema the
+ * array's `items` names (a `$ref` to `#/definitions/component` / `dependency` in every
+ * version 1.2–1.7), resolved against the bom schema in the same Ajv.
+ */
+export function cycloneDxItemValidator(
+  version: CycloneDxVersion,
+  array: StreamedArray,
+): ValidateFunction {
+  const key = `${version} ${array}`;
+  let validate = itemValidators.get(key);
+  if (validate === undefined) {
+    const bom = cycloneDxValidator(version).schema as BomSchemaShape;
+    validate = schemaValidator().compile({ $ref: `${bom.$id}${bom.properties[array].items.$ref}` });
+    itemValidators.set(key, validate);
+  }
+  return validate;
+}
+
+interface BomSchemaShape {
+  $id: string;
+  properties: Record<StreamedArray, { items: { $ref: string } }>;
+}

@@ -8,6 +8,7 @@ import { parseSpdx } from './spdx.js';
 import type { ParsedSbom, ParseSbomOptions } from './types.js';
 import { Warnings } from './warnings.js';
 
+export { parseCycloneDxStream, type ReadDocument } from './cyclonedx-stream.js';
 export type { LicenseNode } from './licenses.js';
 export { licenseIdsOf, parseLicenseExpression } from './licenses.js';
 export type { SbomRejection } from './sbom-errors.js';

@@ -32,12 +32,17 @@ export function refuse(message: string, problem: ProblemDetail, reason: SbomReje
   throw new InvalidDocumentError(message, [problem], reason);
 }
 
-/** Runs a compiled schema and rejects with located problems when the document fails it. */
+/**
+ * Runs a compiled schema and rejects with located problems when the document fails it.
+ * `relocate` adjusts each error first (the streaming parser validates a stand-in document
+ * whose array items sit at other indexes than in the upload).
+ */
 export function validateOrReject(
   validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null },
   document: unknown,
   what: string,
   prefix: string,
+  relocate: (error: ErrorObject) => ErrorObject = (error) => error,
 ): void {
   let valid: boolean;
   try {
@@ -56,7 +61,7 @@ export function validateOrReject(
   }
   if (!valid) {
     const problems = (validate.errors as ErrorObject[]).map((error) =>
-      describeSchemaError(error, prefix),
+      describeSchemaError(relocate(error), prefix),
     );
     reject(what, problems, 'invalid_structure');
   }

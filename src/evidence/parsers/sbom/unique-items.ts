@@ -53,7 +53,7 @@ export function findDuplicate(items: readonly unknown[]): [number, number] | nul
  * in it), far faster than hashing every member here. Other items get a numeric hash of
  * their own members, cut to 30 bits: a Smi, which a Map stores without allocating.
  */
-function bucketOf(item: object): string | number {
+export function bucketOf(item: object): string | number {
   const { 'bom-ref': bomRef, ref } = item as { 'bom-ref'?: unknown; ref?: unknown };
   if (typeof bomRef === 'string') return bomRef;
   if (typeof ref === 'string') return ref;
@@ -92,7 +92,7 @@ export function deepEqual(left: unknown, right: unknown): boolean {
   return count === 0;
 }
 
-function isContainer(value: unknown): value is object {
+export function isContainer(value: unknown): value is object {
   return value !== null && typeof value === 'object';
 }
 
