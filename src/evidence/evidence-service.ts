@@ -174,7 +174,7 @@ export class EvidenceService {
         created_by: ctx.actorId,
         created_at: at,
       };
-      await insertEvidence(trx, item);
+      await insertEvidence(trx, item, parsed.summaryJson);
       await this.#audit.append(trx, ctx, {
         type: 'evidence.added',
         subject: item.id,

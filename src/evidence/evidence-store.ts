@@ -36,7 +36,12 @@ function toItem(row: EvidenceItemsTable): EvidenceItem {
   };
 }
 
-export async function insertEvidence(db: Executor, item: EvidenceItem): Promise<void> {
+/** `summaryJson`, when given, is the summary already serialised (it is stored as is). */
+export async function insertEvidence(
+  db: Executor,
+  item: EvidenceItem,
+  summaryJson?: string,
+): Promise<void> {
   await db
     .insertInto('evidence_items')
     .values({
@@ -49,7 +54,7 @@ export async function insertEvidence(db: Executor, item: EvidenceItem): Promise<
       artifact_sha256: item.artifact_sha256,
       blob_sha256: item.sha256,
       size_bytes: item.size_bytes,
-      summary: JSON.stringify(item.summary),
+      summary: summaryJson ?? JSON.stringify(item.summary),
       warnings: JSON.stringify(item.warnings),
       created_by: item.created_by,
       created_at: item.created_at,

@@ -23,6 +23,8 @@ export interface ParsedEvidence {
   spec_version: string | null;
   stage: TestStage | null;
   summary: object;
+  /** The summary as JSON, when it was serialised already (on a parse worker). */
+  summaryJson?: string;
   warnings: string[];
 }
 

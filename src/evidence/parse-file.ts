@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import {
   type DocumentKind,
   type ParsedEvidence,
   type ParseOptions,
   parseDocumentEvidence,
 } from './parse-evidence.js';
+import { parseCycloneDxStream } from './parsers/sbom/cyclonedx-stream.js';
 
 /** A document in memory, or staged to a file by the service (large or unknown-length bodies). */
 export type DocumentInput = Uint8Array | { path: string; size: number };
@@ -19,7 +20,8 @@ export function inputSize(input: DocumentInput): number {
 
 /**
  * The I/O edge of parsing: a staged document is read from its file here (on a worker thread
- * for large ones), then handed to the pure parsers.
+ * for large ones). A CycloneDX SBOM is parsed as it is read, one component at a time; every
+ * other document (and an SBOM the streaming parser declines: SPDX, DSSE) is read whole.
  */
 export function parseDocumentInput(
   kind: DocumentKind,
@@ -27,5 +29,25 @@ export function parseDocumentInput(
   options: ParseOptions,
 ): ParsedEvidence {
   if (!isStagedInput(input)) return parseDocumentEvidence(kind, input, options);
+  if (kind === 'sbom' && options.format !== 'spdx') {
+    const { path } = input;
+    const streamed = parseCycloneDxStream(() => fileChunks(path), {
+      format: options.format as 'cyclonedx' | undefined,
+    });
+    if (streamed !== null) return { ...streamed, stage: null };
+  }
   return parseDocumentEvidence(kind, readFileSync(input.path), options);
+}
+
+/** A staged file's bytes in order, through one reused buffer (the consumer copies what it keeps). */
+export function* fileChunks(path: string, chunkBytes = 1024 * 1024): Generator<Uint8Array> {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(chunkBytes);
+    for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
+      yield buffer.subarray(0, read);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -7,6 +7,13 @@ import { DomainError } from '../platform/errors.js';
 import { parseDocumentEvidence } from './parse-evidence.js';
 import { INLINE_PARSE_BYTES, ParsePool } from './parse-pool.js';
 
+/** What the pool answers, less the serialised summary it carries for storage. */
+function parsed(value: Awaited<ReturnType<ParsePool['parse']>>) {
+  const { summaryJson, ...rest } = value;
+  if (summaryJson !== undefined) expect(JSON.parse(summaryJson)).toEqual(rest.summary);
+  return rest;
+}
+
 describe('ParsePool', () => {
   const pool = new ParsePool(2);
   afterAll(() => pool.close());
@@ -20,8 +27,9 @@ describe('ParsePool', () => {
       pool.parse('sbom', bytes, { format: 'cyclonedx' }),
     ]);
     const inline = parseDocumentEvidence('sbom', bytes, {});
-    expect(a).toEqual(inline);
-    expect(b).toEqual(inline);
+    expect(a.summaryJson).toBeDefined();
+    expect(parsed(a)).toEqual(inline);
+    expect(parsed(b)).toEqual(inline);
     expect(c.summary).toEqual(inline.summary);
   });
 
@@ -41,10 +49,37 @@ describe('ParsePool', () => {
         const path = join(dir, `bom-${count}.json`);
         writeFileSync(path, bytes);
         const staged = await pool.parse('sbom', { path, size: bytes.length }, {});
-        expect(staged).toEqual(parseDocumentEvidence('sbom', bytes, {}));
+        expect(parsed(staged)).toEqual(parseDocumentEvidence('sbom', bytes, {}));
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ends a worker once it has answered for a large document, and starts another on next use', async () => {
+    const retiring = new ParsePool(1, { retireAfterBytes: 600 * 1024 });
+    try {
+      const small = Buffer.from(generateCycloneDx(500, 4));
+      const large = Buffer.from(generateCycloneDx(2_000, 5));
+      expect(small.length).toBeGreaterThan(INLINE_PARSE_BYTES);
+      expect(small.length).toBeLessThan(600 * 1024);
+      expect(large.length).toBeGreaterThan(600 * 1024);
+      await retiring.parse('sbom', small, {});
+      expect(retiring.running).toBe(1);
+      const result = await retiring.parse('sbom', large, {});
+      expect(result.summary).toEqual(parseDocumentEvidence('sbom', large, {}).summary);
+      expect(retiring.running).toBe(0);
+      // Two at once share the one worker: it is kept until the last has its answer.
+      const both = await Promise.all([
+        retiring.parse('sbom', large, {}),
+        retiring.parse('sbom', small, {}),
+      ]);
+      expect(both.map((r) => r.format)).toEqual(['cyclonedx', 'cyclonedx']);
+      expect(retiring.running).toBe(1);
+      await retiring.parse('sbom', large, {});
+      expect(retiring.running).toBe(0);
+    } finally {
+      await retiring.close();
     }
   });
 
