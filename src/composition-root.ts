@@ -65,7 +65,6 @@ export async function createContainer(
     database,
     clock,
     audit,
-    dataDir: config.dataDir,
     maxUploadBytes: config.maxUploadBytes,
   });
   const trustAnchors = new TrustAnchorService(database, clock, audit);

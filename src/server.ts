@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { buildApp } from './app.js';
+import { sweepStaleUploads } from './blobs/blob-parts.js';
 import type { Container } from './composition-root.js';
 import { systemContext } from './platform/context.js';
 import { pruneIdempotencyKeys } from './platform/http/idempotency.js';
@@ -32,6 +33,19 @@ export function scheduledJobs(container: Container): ScheduledJob[] {
       name: 'exception-expiry',
       intervalMs: 60_000,
       run: () => container.exceptions.expireDue(),
+    },
+    {
+      // Uploads cut off by a crash leave parts no transaction will claim. Age is the only safe
+      // sign on a shared database: another instance may be receiving a young one right now.
+      name: 'stale-upload-sweep',
+      intervalMs: 3_600_000,
+      run: () =>
+        sweepStaleUploads(
+          database.db,
+          new Date(
+            container.clock.now().getTime() - container.config.staleUploadHours * 3_600_000,
+          ).toISOString(),
+        ),
     },
     // The SQLite connection does not checkpoint on commit (see createSqlite): the WAL is
     // folded back here, between requests, not inside whichever commit crossed 1,000 pages.

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbKinds } from './databases.js';
 import { createIntent } from './intake-fixtures.js';
+import { rawUpload } from './raw-upload.js';
 import { startTestApp, type TestApp, type TestUser } from './test-app.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -50,12 +50,13 @@ describe.each(dbKinds)('artifacts on %s', (kind) => {
     expect(again.statusCode).toBe(200);
     expect(again.json().filename).toBe('app.msi');
 
-    const chunks = await t.container.database.db
-      .selectFrom('blob_chunks')
-      .select('idx')
-      .where('sha256', '=', sha(bytes))
+    const parts = await t.container.database.db
+      .selectFrom('blob_parts')
+      .innerJoin('blobs', 'blobs.parts_upload_id', 'blob_parts.upload_id')
+      .select('blob_parts.idx')
+      .where('blobs.sha256', '=', sha(bytes))
       .execute();
-    expect(chunks.map((c) => c.idx).sort()).toEqual([0, 1, 2]);
+    expect(parts.map((c) => c.idx).sort()).toEqual([0, 1, 2]);
 
     const content = await t.call({ method: 'GET', url: `/api/v1/artifacts/${sha(bytes)}/content` });
     expect(content.statusCode).toBe(200);
@@ -187,45 +188,3 @@ describe.each(dbKinds)('artifacts on %s', (kind) => {
     ).toHaveLength(5);
   });
 });
-
-/** Sends an upload over a real socket, stopping as soon as the server answers. */
-function rawUpload(
-  base: string,
-  token: string,
-  options: { declaredLength?: number; send: number; path?: string },
-): Promise<{ status: number; written: number }> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(options.path ?? '/api/v1/artifacts?filename=big.bin&publisher=Acme', base);
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/octet-stream',
-    };
-    if (options.declaredLength !== undefined)
-      headers['content-length'] = String(options.declaredLength);
-    const request = http.request(url, { method: 'POST', headers });
-    let written = 0;
-    let answered = false;
-    request.on('response', (response) => {
-      answered = true;
-      response.resume();
-      response.on('end', () => {
-        request.destroy();
-        resolve({ status: response.statusCode ?? 0, written });
-      });
-    });
-    request.on('error', (error) => (answered ? undefined : reject(error)));
-    const chunk = Buffer.alloc(64 * 1024, 7);
-    const pump = () => {
-      while (!answered && written < options.send) {
-        written += chunk.length;
-        if (!request.write(chunk)) {
-          request.once('drain', pump);
-          return;
-        }
-      }
-      if (!answered && options.declaredLength === undefined) request.end();
-    };
-    if (options.send === 0) request.flushHeaders();
-    else pump();
-  });
-}

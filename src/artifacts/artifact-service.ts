@@ -1,10 +1,11 @@
-import { join } from 'node:path';
 import type { AuditLog } from '../audit/audit-log.js';
-import { putBlobFromFile, readBlobChunks } from '../blobs/blob-store.js';
-import { stageToFile, type UploadSource } from '../blobs/upload-staging.js';
+import { discardUpload, type LeftoverReporter, warnLeftover } from '../blobs/blob-parts.js';
+import { readBlobChunks, recordUploadedBlob } from '../blobs/blob-store.js';
+import type { UploadSource } from '../blobs/upload-body.js';
+import { type UploadedParts, uploadToParts } from '../blobs/upload-to-parts.js';
 import type { Clock } from '../platform/clock.js';
 import type { Context } from '../platform/context.js';
-import type { Database } from '../platform/db/database.js';
+import type { Database, Trx } from '../platform/db/database.js';
 import { isUniqueViolation } from '../platform/db/database.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
 import {
@@ -32,74 +33,113 @@ export class ArtifactService {
   readonly #database: Database;
   readonly #clock: Clock;
   readonly #audit: AuditLog;
-  readonly #stagingDir: string;
   readonly #maxUploadBytes: number;
+  readonly #reportLeftover: LeftoverReporter;
 
   constructor(deps: {
     database: Database;
     clock: Clock;
     audit: AuditLog;
-    dataDir: string;
     maxUploadBytes: number;
+    /** Where uploads that could not be cleaned up are reported (default: a process warning). */
+    reportLeftover?: LeftoverReporter;
   }) {
     this.#database = deps.database;
     this.#clock = deps.clock;
     this.#audit = deps.audit;
-    this.#stagingDir = join(deps.dataDir, 'staging');
     this.#maxUploadBytes = deps.maxUploadBytes;
+    this.#reportLeftover = deps.reportLeftover ?? warnLeftover;
   }
 
   /**
-   * Streams the bytes to a staging file (hashing on the way, never buffering the whole), then
-   * stores blob, record and audit event in one short transaction.
+   * Streams the bytes into the database's part table as they arrive (hashing on the way,
+   * never buffering the whole, no transaction open), then makes them a blob together with
+   * the record and the audit event in one short transaction. Whatever fails, the parts go.
    */
   async upload(
     ctx: Context,
     source: UploadSource,
     meta: ArtifactMetadata,
   ): Promise<ArtifactResult> {
-    const staged = await stageToFile(source, this.#maxUploadBytes, this.#stagingDir);
+    const db = this.#database.db;
+    const parts = await uploadToParts(
+      db,
+      source,
+      this.#maxUploadBytes,
+      this.#clock.now().toISOString(),
+      this.#reportLeftover,
+    );
+    let outcome: { result: ArtifactResult; blobStored: boolean };
     try {
-      return await this.#database.transaction(async (trx) => {
-        const at = this.#clock.now().toISOString();
-        const existing = await findArtifact(trx, staged.sha256);
-        if (existing) {
-          this.#assertSameArtifact(existing, staged.size);
-          if (existing.content_stored) return { artifact: existing, created: false };
-          await putBlobFromFile(trx, staged, at);
-          await markContentStored(trx, staged.sha256);
-          await this.#audit.append(trx, ctx, {
-            type: 'artifact.content_stored',
-            subject: staged.sha256,
-            data: { size_bytes: staged.size },
-          });
-          return { artifact: { ...existing, content_stored: true }, created: false };
-        }
-        await putBlobFromFile(trx, staged, at);
-        const artifact: Artifact = {
-          sha256: staged.sha256,
-          size_bytes: staged.size,
-          publisher: meta.publisher,
-          filename: meta.filename,
-          build_time: meta.build_time ?? null,
-          content_stored: true,
-          created_by: ctx.actorId,
-          created_at: at,
-        };
-        await this.#insert(trx, artifact);
-        await this.#audit.append(trx, ctx, {
-          type: 'artifact.uploaded',
-          subject: artifact.sha256,
-          data: {
-            size_bytes: artifact.size_bytes,
-            publisher: artifact.publisher,
-            filename: artifact.filename,
-          },
-        });
-        return { artifact, created: true };
+      outcome = await this.#transactionRetryingOnKey((trx) => this.#record(trx, ctx, parts, meta));
+    } catch (error) {
+      await discardUpload(db, parts.uploadId, this.#reportLeftover);
+      throw error;
+    }
+    // The same bytes were stored before: the record went in without these parts, which no
+    // blob names and no upload can claim any more.
+    if (!outcome.blobStored) await discardUpload(db, parts.uploadId, this.#reportLeftover);
+    return outcome.result;
+  }
+
+  async #record(
+    trx: Trx,
+    ctx: Context,
+    parts: UploadedParts,
+    meta: ArtifactMetadata,
+  ): Promise<{ result: ArtifactResult; blobStored: boolean }> {
+    const at = this.#clock.now().toISOString();
+    const existing = await findArtifact(trx, parts.sha256);
+    if (existing) this.#assertSameArtifact(existing, parts.size);
+    const blobStored = await recordUploadedBlob(trx, parts, at);
+    if (existing) {
+      if (existing.content_stored)
+        return { result: { artifact: existing, created: false }, blobStored };
+      await markContentStored(trx, parts.sha256);
+      await this.#audit.append(trx, ctx, {
+        type: 'artifact.content_stored',
+        subject: parts.sha256,
+        data: { size_bytes: parts.size },
       });
-    } finally {
-      await staged.discard();
+      return {
+        result: { artifact: { ...existing, content_stored: true }, created: false },
+        blobStored,
+      };
+    }
+    const artifact: Artifact = {
+      sha256: parts.sha256,
+      size_bytes: parts.size,
+      publisher: meta.publisher,
+      filename: meta.filename,
+      build_time: meta.build_time ?? null,
+      content_stored: true,
+      created_by: ctx.actorId,
+      created_at: at,
+    };
+    await insertArtifact(trx, artifact);
+    await this.#audit.append(trx, ctx, {
+      type: 'artifact.uploaded',
+      subject: artifact.sha256,
+      data: {
+        size_bytes: artifact.size_bytes,
+        publisher: artifact.publisher,
+        filename: artifact.filename,
+      },
+    });
+    return { result: { artifact, created: true }, blobStored };
+  }
+
+  /**
+   * Two uploads (or an upload and a register) of the same digest at once: the second to
+   * commit fails on a key. Run once more, it sees the first one's rows and answers as for any
+   * known artifact, instead of a conflict the client would have to retry itself.
+   */
+  async #transactionRetryingOnKey<T>(work: (trx: Trx) => Promise<T>): Promise<T> {
+    try {
+      return await this.#database.transaction(work);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      return this.#database.transaction(work);
     }
   }
 

@@ -1,8 +1,12 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PayloadTooLargeError } from '../platform/errors.js';
-import { readToBuffer } from './upload-staging.js';
+import { readToBuffer, stageToFile } from './upload-staging.js';
 
 const source = (chunks: Buffer[], contentLength?: number, contentEncoding?: string) => ({
   stream: Readable.from(chunks),
@@ -38,5 +42,29 @@ describe('readToBuffer', () => {
     await expect(
       readToBuffer(source([gzipSync(Buffer.alloc(5000))], undefined, 'gzip'), 100),
     ).rejects.toBeInstanceOf(PayloadTooLargeError);
+  });
+});
+
+describe('stageToFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cabinet-staging-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const parts = [Buffer.from('staged '), Buffer.from('bytes')];
+  const whole = Buffer.concat(parts);
+
+  it('writes the decoded body to a file, hashing on the way; discard removes it', async () => {
+    const staged = await stageToFile(source([gzipSync(whole)], undefined, 'gzip'), 100, dir);
+    expect(staged.size).toBe(whole.length);
+    expect(staged.sha256).toBe(createHash('sha256').update(whole).digest('hex'));
+    expect(readFileSync(staged.path).equals(whole)).toBe(true);
+    await staged.discard();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('leaves no file when the body is over the limit', async () => {
+    await expect(stageToFile(source(parts), 5, dir)).rejects.toBeInstanceOf(PayloadTooLargeError);
+    await expect(stageToFile(source(parts, 500), 100, dir)).rejects.toBeInstanceOf(
+      PayloadTooLargeError,
+    );
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       maxBodyBytes: 1_048_576,
       maxUploadBytes: 1_073_741_824,
+      staleUploadHours: 24,
     });
   });
 
@@ -31,6 +32,7 @@ describe('loadConfig', () => {
       CABINET_MAX_UPLOAD_BYTES: '2048',
       CABINET_MAX_BODY_BYTES: '4096',
       CABINET_CHECKPOINT_INTERVAL_SECONDS: '5',
+      CABINET_STALE_UPLOAD_HOURS: '2',
     });
     expect(config).toMatchObject({
       port: 9000,
@@ -44,6 +46,7 @@ describe('loadConfig', () => {
       maxUploadBytes: 2048,
       maxBodyBytes: 4096,
       checkpointIntervalSeconds: 5,
+      staleUploadHours: 2,
     });
   });
 
@@ -58,6 +61,7 @@ describe('loadConfig', () => {
     ['CABINET_LOG_LEVEL', 'loud', /CABINET_LOG_LEVEL: .*"loud"/],
     ['CABINET_SMTP_URL', 'http://x', /CABINET_SMTP_URL: must start with smtp/],
     ['CABINET_MAX_BODY_BYTES', '10', /CABINET_MAX_BODY_BYTES/],
+    ['CABINET_STALE_UPLOAD_HOURS', '0', /CABINET_STALE_UPLOAD_HOURS/],
   ])('stops on a bad %s with one line naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

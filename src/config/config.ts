@@ -19,6 +19,8 @@ export interface Config {
   checkpointIntervalSeconds: number;
   /** The furthest ahead, in days, an exception may be set to expire. */
   exceptionMaxDays: number;
+  /** An upload unfinished after this many hours is abandoned: the sweep removes its parts. */
+  staleUploadHours: number;
 }
 
 export class ConfigError extends Error {
@@ -55,6 +57,7 @@ const variables = {
   CABINET_MAX_BODY_BYTES: integer(1024, 1024 * 1024 * 1024),
   CABINET_CHECKPOINT_INTERVAL_SECONDS: integer(1, 86_400),
   CABINET_EXCEPTION_MAX_DAYS: integer(1, 3_650),
+  CABINET_STALE_UPLOAD_HOURS: integer(1, 8_760),
 } as const;
 
 type Variable = keyof typeof variables;
@@ -95,5 +98,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: read(env, 'CABINET_MAX_BODY_BYTES') ?? 1024 * 1024,
     checkpointIntervalSeconds: read(env, 'CABINET_CHECKPOINT_INTERVAL_SECONDS') ?? 300,
     exceptionMaxDays: read(env, 'CABINET_EXCEPTION_MAX_DAYS') ?? 90,
+    staleUploadHours: read(env, 'CABINET_STALE_UPLOAD_HOURS') ?? 24,
   };
 }

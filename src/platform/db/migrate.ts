@@ -6,6 +6,7 @@ import { exceptions } from './migrations/0003-exceptions.js';
 import { policySets } from './migrations/0004-policy-sets.js';
 import { evidencePacks } from './migrations/0005-evidence-packs.js';
 import { packIndexes } from './migrations/0006-pack-indexes.js';
+import { blobParts } from './migrations/0007-blob-parts.js';
 
 /** The one migration list; every entry runs on both SQLite and PostgreSQL. */
 function migrationsFor(database: Database): Record<string, Migration> {
@@ -16,6 +17,7 @@ function migrationsFor(database: Database): Record<string, Migration> {
     '0004_policy_sets': policySets(database.dialect),
     '0005_evidence_packs': evidencePacks(database.dialect),
     '0006_pack_indexes': packIndexes(),
+    '0007_blob_parts': blobParts(database.dialect),
   };
 }
 

@@ -61,12 +61,29 @@ export interface IdempotencyKeysTable {
 export interface BlobsTable {
   sha256: string;
   size_bytes: number;
+  /** Number of parts (or, for legacy rows, of blob_chunks rows). */
   chunk_count: number;
   created_at: string;
+  /** Where the content is: blob_parts under this upload id; NULL: blob_chunks (before 0007). */
+  parts_upload_id: string | null;
 }
 
+/** Content of blobs stored before migration 0007, keyed by digest. */
 export interface BlobChunksTable {
   sha256: string;
+  idx: number;
+  data: Uint8Array;
+}
+
+/** Uploads still arriving; a row older than the sweep age is an abandoned upload. */
+export interface BlobUploadsTable {
+  id: string;
+  started_at: string;
+}
+
+/** Content of blobs, 1 MiB per part, keyed by the upload (or write) that stored it. */
+export interface BlobPartsTable {
+  upload_id: string;
   idx: number;
   data: Uint8Array;
 }
@@ -227,6 +244,8 @@ export interface DatabaseSchema {
   idempotency_keys: IdempotencyKeysTable;
   blobs: BlobsTable;
   blob_chunks: BlobChunksTable;
+  blob_uploads: BlobUploadsTable;
+  blob_parts: BlobPartsTable;
   artifacts: ArtifactsTable;
   intents: IntentsTable;
   evidence_items: EvidenceItemsTable;
