@@ -42,6 +42,7 @@ import { type DocumentKind, parseDocumentEvidence } from '../src/evidence/parse-
 import { INLINE_PARSE_BYTES } from '../src/evidence/parse-pool.js';
 import { benchContainer, benchEnv, tempSqlite } from './bench-databases.js';
 import { generateCycloneDx } from './generators/cyclonedx.js';
+import { generateSpdx } from './generators/spdx.js';
 import { generateTrivyReport } from './generators/trivy.js';
 import type { MemoryReport } from './intake-child.js';
 import {
@@ -360,6 +361,42 @@ async function bigSbomMemory(report: Reporter, child: ChildEntry, workDir: strin
     unit: 'MB',
     baseline: size,
     detail: `bytes + decoded text + object tree, what any whole-document parse holds at once; ${describe(floor)}`,
+  });
+
+  // The same ingest for an SPDX document of about the same size (its own streaming parser).
+  const perPackage = Buffer.byteLength(generateSpdx(sampleCount, 3)) / sampleCount;
+  const packages = Math.round((BIG_MB * MB) / perPackage);
+  const spdxFile = join(workDir, 'big.spdx.json');
+  writeFileSync(spdxFile, generateSpdx(packages, 50));
+  const spdxWarmUp = join(workDir, 'warm-up.spdx.json');
+  writeFileSync(spdxWarmUp, generateSpdx(Math.ceil((1.5 * INLINE_PARSE_BYTES) / perPackage), 51));
+  const spdxBytes = readFileSync(spdxFile).length;
+  const spdxRuns: MemoryReport[] = [];
+  for (let i = 0; i < MEMORY_RUNS; i++) {
+    const database = tempSqlite();
+    try {
+      const result = await runMemoryChild(
+        child,
+        'ingest',
+        { file: spdxFile, kind: 'sbom', warmUpFile: spdxWarmUp },
+        { ...benchEnv(database), CABINET_MAX_UPLOAD_BYTES: String(2 * spdxBytes) },
+      );
+      if (result.items !== packages) {
+        throw new Error(`the SPDX ingest child saw ${result.items} of ${packages} packages`);
+      }
+      spdxRuns.push(result);
+    } finally {
+      await database.dispose();
+    }
+  }
+  const worstSpdx = spdxRuns.reduce((a, b) => (growth(b) > growth(a) ? b : a));
+  report.figure({
+    name: `${formatNumber(spdxBytes / MB)} MB SPDX SBOM (${formatNumber(packages)} packages): ingest peak RSS growth`,
+    value: growth(worstSpdx),
+    unit: 'MB',
+    baseline: { name: 'document', value: spdxBytes / MB, unit: 'MB' },
+    target: { on: 'ratio', op: '<=', limit: 4 },
+    detail: `as above for SPDX 2.3 (packages, files, DESCRIBES and DEPENDS_ON relationships), warm worker after an SPDX warm-up. Worst of ${MEMORY_RUNS}: ${describe(worstSpdx)}`,
   });
 }
 

@@ -5,7 +5,7 @@ import {
   type ParseOptions,
   parseDocumentEvidence,
 } from './parse-evidence.js';
-import { parseCycloneDxStream } from './parsers/sbom/cyclonedx-stream.js';
+import { parseSbomStream, type SbomFormat } from './parsers/sbom/index.js';
 
 /** A document in memory, or staged to a file by the service (large or unknown-length bodies). */
 export type DocumentInput = Uint8Array | { path: string; size: number };
@@ -20,8 +20,8 @@ export function inputSize(input: DocumentInput): number {
 
 /**
  * The I/O edge of parsing: a staged document is read from its file here (on a worker thread
- * for large ones). A CycloneDX SBOM is parsed as it is read, one component at a time; every
- * other document (and an SBOM the streaming parser declines: SPDX, DSSE) is read whole.
+ * for large ones). A CycloneDX or SPDX SBOM is parsed as it is read, one item at a time; every
+ * other document (and an SBOM the streaming parsers decline: DSSE, unknown formats) is read whole.
  */
 export function parseDocumentInput(
   kind: DocumentKind,
@@ -29,10 +29,10 @@ export function parseDocumentInput(
   options: ParseOptions,
 ): ParsedEvidence {
   if (!isStagedInput(input)) return parseDocumentEvidence(kind, input, options);
-  if (kind === 'sbom' && options.format !== 'spdx') {
+  if (kind === 'sbom') {
     const { path } = input;
-    const streamed = parseCycloneDxStream(() => fileChunks(path), {
-      format: options.format as 'cyclonedx' | undefined,
+    const streamed = parseSbomStream(() => fileChunks(path), {
+      format: options.format as SbomFormat | undefined,
     });
     if (streamed !== null) return { ...streamed, stage: null };
   }

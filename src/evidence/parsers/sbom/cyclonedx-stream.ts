@@ -1,6 +1,5 @@
 import { invalidJson } from '../json-stream/invalid-json.js';
 import {
-  JsonObjectSplitter,
   type JsonSlice,
   JsonSplitError,
   MemberMode,
@@ -13,25 +12,17 @@ import {
   type StreamedArray,
 } from './cyclonedx-schema.js';
 import { StandInMismatch, StreamedBom } from './cyclonedx-stream-bom.js';
-import { chooseFormat, rejectNonJson } from './detect.js';
+import { chooseFormat } from './detect.js';
 import type { JsonObject } from './json-values.js';
+import { NotStreamable, type ReadDocument, runPass, StopPass, setMember } from './stream-pass.js';
 import type { ParsedSbom, ParseSbomOptions } from './types.js';
 
-/** A fresh pass over the whole document each time it is called (e.g. reading a staged file). */
-export type ReadDocument = () => Iterable<Uint8Array>;
+export type { ReadDocument } from './stream-pass.js';
 
 /** The members that grow with the SBOM: streamed item by item, never held whole. */
 const STREAMED: ReadonlySet<string> = new Set<StreamedArray>(['components', 'dependencies']);
 /** Members that make the upload an attestation (see dsse.ts), left to the whole-document parser. */
 const ATTESTATION_MEMBERS: ReadonlySet<string> = new Set(['payloadType', 'payload', '_type']);
-/** rejectNonJson looks at most this far into the document ("ustar" of a tar at 257). */
-const HEAD_BYTES = 262;
-
-/** The document is valid JSON but not one this parser takes: the whole-document one will. */
-class NotStreamable extends Error {}
-
-/** Ends a pass early. */
-class StopPass extends Error {}
 
 /**
  * parseSbom for a plain CycloneDX JSON document read in chunks: the same ParsedSbom, or the
@@ -94,47 +85,6 @@ function parseStream(read: ReadDocument, options: ParseSbomOptions): ParsedSbom 
   bom ??= new StreamedBom(cycloneDxVersionOf(shell, ''), shell);
   return bom.finish((array, wanted, visit) => {
     runPass(read, new RereadPass(array, wanted, visit));
-  });
-}
-
-/** One pass over the document, the first one checking what rejectNonJson checks. */
-function runPass(read: ReadDocument, handler: SplitHandler, first = false): void {
-  const splitter = new JsonObjectSplitter(handler);
-  let head: Buffer[] | null = first ? [] : null;
-  let headLength = 0;
-  try {
-    for (const chunk of read()) {
-      if (head === null) {
-        splitter.push(chunk);
-        continue;
-      }
-      head.push(Buffer.from(chunk));
-      headLength += chunk.length;
-      if (headLength >= HEAD_BYTES) {
-        splitter.push(checkedHead(head));
-        head = null;
-      }
-    }
-    if (head !== null) splitter.push(checkedHead(head));
-    splitter.end();
-  } catch (error) {
-    if (!(error instanceof StopPass)) throw error;
-  }
-}
-
-function checkedHead(chunks: Buffer[]): Buffer {
-  const head = Buffer.concat(chunks);
-  rejectNonJson(head);
-  return head;
-}
-
-/** Own property, even for "__proto__" (JSON.parse makes it one). */
-function setMember(object: JsonObject, key: string, value: unknown) {
-  Object.defineProperty(object, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
   });
 }
 

@@ -12,6 +12,8 @@ export { parseCycloneDxStream, type ReadDocument } from './cyclonedx-stream.js';
 export type { LicenseNode } from './licenses.js';
 export { licenseIdsOf, parseLicenseExpression } from './licenses.js';
 export type { SbomRejection } from './sbom-errors.js';
+export { parseSbomStream } from './sbom-stream.js';
+export { parseSpdxStream } from './spdx-stream.js';
 export type {
   ParsedSbom,
   ParseSbomOptions,
