@@ -3,6 +3,7 @@
  * records, with `data` of roughly 200–400 bytes of canonical JSON, so hashing and reading
  * cost what they would in production rather than what a `{}` payload costs.
  */
+
 import { createHash, randomUUID } from 'node:crypto';
 import type { AuditEntry } from '../src/audit/audit-log.js';
 import {
@@ -12,20 +13,7 @@ import {
   type StoredAuditEvent,
   type UnhashedEvent,
 } from '../src/audit/chain.js';
-
-/** mulberry32: a tiny seeded PRNG, so every run draws the same mix. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-type Random = () => number;
+import { type Random, seededRandom } from './generators/seeded-random.js';
 
 const pick = <T>(random: Random, items: readonly T[]): T =>
   items[Math.floor(random() * items.length)]!;

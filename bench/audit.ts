@@ -27,7 +27,7 @@ import {
 import type { Container } from '../src/composition-root.js';
 import { FixedClock } from '../src/platform/clock.js';
 import type { Context } from '../src/platform/context.js';
-import { ChainGenerator, generateEntry, seededRandom } from './audit-events.js';
+import { ChainGenerator, generateEntry } from './audit-events.js';
 import type { ChildMode, ChildReport } from './audit-verify-child.js';
 import {
   type BenchDatabase,
@@ -38,6 +38,7 @@ import {
   throwawayPostgres,
 } from './bench-databases.js';
 import { bundleChild, type ChildEntry } from './child-bundle.js';
+import { seededRandom } from './generators/seeded-random.js';
 import { formatNumber, type Reporter } from './reporter.js';
 
 const APPENDS = positiveInt('CABINET_BENCH_AUDIT_APPENDS', 5_000);

@@ -16,7 +16,7 @@ import {
   type RiskResult,
   scoreRisk,
 } from '../src/risk/index.js';
-import { seededRandom } from './audit-events.js';
+import { seededRandom } from './generators/seeded-random.js';
 import { formatNumber, type Reporter } from './reporter.js';
 
 const INPUTS = positiveInt('CABINET_BENCH_RISK_INPUTS', 200_000);

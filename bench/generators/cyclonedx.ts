@@ -6,6 +6,8 @@
  * on ~10% of the components. Deterministic for a given seed.
  */
 
+import { randomHex, seededRandom } from './seeded-random.js';
+
 const ECOSYSTEMS = ['npm', 'maven', 'pypi', 'golang', 'gem', 'deb'] as const;
 type Ecosystem = (typeof ECOSYSTEMS)[number];
 
@@ -66,29 +68,10 @@ interface Component {
   components?: Component[];
 }
 
-/** mulberry32: small, fast, good enough for test data. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function generateCycloneDx(componentCount: number, seed = 1): string {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const hex = (length: number) => {
-    let out = '';
-    while (out.length < length)
-      out += Math.floor(random() * 0x100000000)
-        .toString(16)
-        .padStart(8, '0');
-    return out.slice(0, length);
-  };
+  const hex = (length: number) => randomHex(random, length);
   const uuid = () => {
     const h = hex(32);
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20)}`;

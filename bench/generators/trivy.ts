@@ -19,6 +19,8 @@ interface Ecosystem {
   source: { ID: string; Name: string; URL: string };
 }
 
+import { randomHex, seededRandom } from './seeded-random.js';
+
 const ECOSYSTEMS: Ecosystem[] = [
   {
     target: 'registry.example.com/cabinet/agent:4.2.0 (debian 12.5)',
@@ -109,32 +111,11 @@ const WORDS = [
 const LOREM =
   'A flaw was found in the way the affected component processes crafted input. A remote attacker could send a specially crafted request that triggers an out-of-bounds read, leading to a denial of service or, in some configurations, disclosure of memory contents. ';
 
-/** mulberry32: tiny, fast, good enough to make reproducible fixtures. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function hex(random: () => number, length: number): string {
-  let out = '';
-  while (out.length < length)
-    out += Math.floor(random() * 0x100000000)
-      .toString(16)
-      .padStart(8, '0');
-  return out.slice(0, length);
-}
-
 export function generateTrivyReport(findingCount: number, seed = 1): string {
   if (!Number.isSafeInteger(findingCount) || findingCount < 0) {
     throw new RangeError('findingCount must be a non-negative integer');
   }
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   // Packages are indexed so finding i and i+1 (which may share a CVE) never share a package.
   const poolSize = Math.max(8, Math.ceil(findingCount / 3));
@@ -142,9 +123,12 @@ export function generateTrivyReport(findingCount: number, seed = 1): string {
     name: `${WORDS[p % WORDS.length]}${WORDS[Math.floor(p / WORDS.length) % WORDS.length]}-${p}`,
     version: `${1 + (p % 5)}.${p % 13}.${p % 7}`,
     ecosystem: ECOSYSTEMS[p % ECOSYSTEMS.length]!,
-    uid: hex(random, 16),
+    uid: randomHex(random, 16),
   }));
-  const layer = { Digest: `sha256:${hex(random, 64)}`, DiffID: `sha256:${hex(random, 64)}` };
+  const layer = {
+    Digest: `sha256:${randomHex(random, 64)}`,
+    DiffID: `sha256:${randomHex(random, 64)}`,
+  };
   const byTarget = new Map<string, unknown[]>();
   for (const eco of ECOSYSTEMS) {
     byTarget.set(eco.target, []);
@@ -186,7 +170,7 @@ export function generateTrivyReport(findingCount: number, seed = 1): string {
       SeveritySource: eco.source.ID,
       PrimaryURL: `https://avd.aquasec.com/nvd/${id.toLowerCase()}`,
       DataSource: eco.source,
-      Fingerprint: `sha256:${hex(random, 64)}`,
+      Fingerprint: `sha256:${randomHex(random, 64)}`,
       Title: `${pkg.name}: ${pick(['heap overflow', 'path traversal', 'denial of service', 'prototype pollution', 'improper certificate validation'])} in ${pick(WORDS)} handling`,
       Description: LOREM.repeat(1 + Math.floor(random() * 3)).trim(),
       Severity: severity,
@@ -222,13 +206,13 @@ export function generateTrivyReport(findingCount: number, seed = 1): string {
   const report = {
     SchemaVersion: 2,
     Trivy: { Version: '0.50.1' },
-    ReportID: `${hex(random, 8)}-${hex(random, 4)}-7000-80ea-${hex(random, 12)}`,
+    ReportID: `${randomHex(random, 8)}-${randomHex(random, 4)}-7000-80ea-${randomHex(random, 12)}`,
     CreatedAt: '2024-06-01T08:15:00.000000005Z',
     ArtifactName: 'registry.example.com/cabinet/agent:4.2.0',
     ArtifactType: 'container_image',
     Metadata: {
       OS: { Family: 'debian', Name: '12.5' },
-      ImageID: `sha256:${hex(random, 64)}`,
+      ImageID: `sha256:${randomHex(random, 64)}`,
       DiffIDs: [layer.DiffID],
       RepoTags: ['registry.example.com/cabinet/agent:4.2.0'],
       ImageConfig: {
