@@ -12,6 +12,7 @@ import { StreamRefs } from './cyclonedx-stream-refs.js';
 import { type ArrayProblems, validateWithStandIns } from './cyclonedx-stream-reject.js';
 import { CycloneDxSummarizer } from './cyclonedx-summary.js';
 import type { JsonObject } from './json-values.js';
+import { NotStreamable } from './stream-pass.js';
 import { StreamUniqueItems } from './stream-unique-items.js';
 import type { ParsedSbom } from './types.js';
 import { Warnings } from './warnings.js';
@@ -27,7 +28,7 @@ export type ReadItems = (
  * Validation of the shell with the failing items passed although an item or a member had
  * failed alone: never expected, and the caller falls back to the whole-document parser.
  */
-export class StandInMismatch extends Error {}
+export class StandInMismatch extends NotStreamable {}
 
 /** A schema's verdict; a RangeError (nesting too deep to validate) counts as a failure. */
 function passes(validate: ValidateFunction, value: unknown): boolean {

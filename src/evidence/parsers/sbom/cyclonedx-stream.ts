@@ -1,28 +1,28 @@
-import { invalidJson } from '../json-stream/invalid-json.js';
-import {
-  type JsonSlice,
-  JsonSplitError,
-  MemberMode,
-  type SplitHandler,
-} from '../json-stream/object-splitter.js';
+import { type JsonSlice, MemberMode, type SplitHandler } from '../json-stream/object-splitter.js';
 import { cycloneDxVersionOf } from './cyclonedx.js';
 import {
   type CycloneDxVersion,
   isCycloneDxVersion,
   type StreamedArray,
 } from './cyclonedx-schema.js';
-import { StandInMismatch, StreamedBom } from './cyclonedx-stream-bom.js';
+import { StreamedBom } from './cyclonedx-stream-bom.js';
 import { chooseFormat } from './detect.js';
 import type { JsonObject } from './json-values.js';
-import { NotStreamable, type ReadDocument, runPass, StopPass, setMember } from './stream-pass.js';
+import {
+  ATTESTATION_MEMBERS,
+  NotStreamable,
+  type ReadDocument,
+  runPass,
+  StopPass,
+  setMember,
+  streamedOrDeclined,
+} from './stream-pass.js';
 import type { ParsedSbom, ParseSbomOptions } from './types.js';
 
 export type { ReadDocument } from './stream-pass.js';
 
 /** The members that grow with the SBOM: streamed item by item, never held whole. */
 const STREAMED: ReadonlySet<string> = new Set<StreamedArray>(['components', 'dependencies']);
-/** Members that make the upload an attestation (see dsse.ts), left to the whole-document parser. */
-const ATTESTATION_MEMBERS: ReadonlySet<string> = new Set(['payloadType', 'payload', '_type']);
 
 /**
  * parseSbom for a plain CycloneDX JSON document read in chunks: the same ParsedSbom, or the
@@ -41,16 +41,7 @@ export function parseCycloneDxStream(
   read: ReadDocument,
   options: ParseSbomOptions = {},
 ): ParsedSbom | null {
-  try {
-    return parseStream(read, options);
-  } catch (error) {
-    if (error instanceof NotStreamable || error instanceof StandInMismatch) return null;
-    if (error instanceof JsonSplitError) {
-      if (error.notAnObject) return null;
-      throw invalidJson('SBOM', error, read);
-    }
-    throw error;
-  }
+  return streamedOrDeclined(read, () => parseStream(read, options));
 }
 
 function parseStream(read: ReadDocument, options: ParseSbomOptions): ParsedSbom {

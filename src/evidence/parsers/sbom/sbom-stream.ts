@@ -1,7 +1,7 @@
 import { JsonSplitError, MemberMode, type SplitHandler } from '../json-stream/object-splitter.js';
 import { parseCycloneDxStream } from './cyclonedx-stream.js';
 import { parseSpdxStream } from './spdx-stream.js';
-import { type ReadDocument, runPass, StopPass } from './stream-pass.js';
+import { ATTESTATION_MEMBERS, type ReadDocument, runPass, StopPass } from './stream-pass.js';
 import type { ParsedSbom, ParseSbomOptions, SbomFormat } from './types.js';
 
 /**
@@ -27,12 +27,9 @@ const FORMAT_MEMBERS: ReadonlyMap<string, SbomFormat> = new Map([
   ['spdxVersion', 'spdx'],
 ]);
 
-/** Members of an attestation (see dsse.ts), which both streaming parsers leave to parseSbom. */
-const ATTESTATION_MEMBERS: ReadonlySet<string> = new Set(['payloadType', 'payload', '_type']);
-
 /**
- * The format named by the first format member (null at an attestation member first), found by scanning (not parsing) the
- * document up to it: usually its first member. Each parser declines a document whose other
+ * The format named by the first format member (null at an attestation member first), found
+ * by scanning (not parsing) the document up to it: usually its first member. Each parser declines a document whose other
  * members say otherwise (a later bomFormat wins over spdxVersion, as in chooseFormat).
  */
 function detectFormat(read: ReadDocument): SbomFormat | null {

@@ -1,10 +1,4 @@
-import { invalidJson } from '../json-stream/invalid-json.js';
-import {
-  type JsonSlice,
-  JsonSplitError,
-  MemberMode,
-  type SplitHandler,
-} from '../json-stream/object-splitter.js';
+import { type JsonSlice, MemberMode, type SplitHandler } from '../json-stream/object-splitter.js';
 import { chooseFormat } from './detect.js';
 import type { JsonObject } from './json-values.js';
 import { describeSpdx, type SpdxDocument, spdxVersionOf } from './spdx.js';
@@ -14,7 +8,15 @@ import {
   validateWithStandIns,
 } from './spdx-stream-reject.js';
 import { type SpdxPackage, type SpdxRelationship, SpdxSummarizer } from './spdx-summary.js';
-import { NotStreamable, type ReadDocument, runPass, StopPass, setMember } from './stream-pass.js';
+import {
+  ATTESTATION_MEMBERS,
+  NotStreamable,
+  type ReadDocument,
+  runPass,
+  StopPass,
+  setMember,
+  streamedOrDeclined,
+} from './stream-pass.js';
 import type { ParsedSbom, ParseSbomOptions } from './types.js';
 import { Warnings } from './warnings.js';
 
@@ -36,12 +38,7 @@ const PARSED_ONLY: ReadonlySet<string> = new Set([
  * Members that make the upload something else: an attestation (see dsse.ts) or a CycloneDX
  * document (`bomFormat` decides the format wherever it is), left to the whole-document parser.
  */
-const DECLINED_MEMBERS: ReadonlySet<string> = new Set([
-  'payloadType',
-  'payload',
-  '_type',
-  'bomFormat',
-]);
+const DECLINED_MEMBERS: ReadonlySet<string> = new Set([...ATTESTATION_MEMBERS, 'bomFormat']);
 const DESCRIBING: ReadonlySet<string> = new Set(['DESCRIBES', 'DESCRIBED_BY']);
 
 /**
@@ -61,16 +58,7 @@ export function parseSpdxStream(
   read: ReadDocument,
   options: ParseSbomOptions = {},
 ): ParsedSbom | null {
-  try {
-    return parseStream(read, options);
-  } catch (error) {
-    if (error instanceof NotStreamable) return null;
-    if (error instanceof JsonSplitError) {
-      if (error.notAnObject) return null;
-      throw invalidJson('SBOM', error, read);
-    }
-    throw error;
-  }
+  return streamedOrDeclined(read, () => parseStream(read, options));
 }
 
 function parseStream(read: ReadDocument, options: ParseSbomOptions): ParsedSbom {

@@ -1,12 +1,42 @@
-import { JsonObjectSplitter, type SplitHandler } from '../json-stream/object-splitter.js';
+import { invalidJson } from '../json-stream/invalid-json.js';
+import {
+  JsonObjectSplitter,
+  JsonSplitError,
+  type SplitHandler,
+} from '../json-stream/object-splitter.js';
 import { rejectNonJson } from './detect.js';
 import type { JsonObject } from './json-values.js';
+import type { ParsedSbom } from './types.js';
 
 /** A fresh pass over the whole document each time it is called (e.g. reading a staged file). */
 export type ReadDocument = () => Iterable<Uint8Array>;
 
 /** The document is valid JSON but not one a streaming parser takes: the whole-document one will. */
 export class NotStreamable extends Error {}
+
+/** Members of an attestation (see dsse.ts): the SBOM is inside, left to the whole-document parser. */
+export const ATTESTATION_MEMBERS: ReadonlySet<string> = new Set([
+  'payloadType',
+  'payload',
+  '_type',
+]);
+
+/**
+ * A streaming parser's entry: its answer, null when it declines the document (NotStreamable,
+ * or a root that is not an object), and a syntax error as parseSbom words it.
+ */
+export function streamedOrDeclined(read: ReadDocument, parse: () => ParsedSbom): ParsedSbom | null {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof NotStreamable) return null;
+    if (error instanceof JsonSplitError) {
+      if (error.notAnObject) return null;
+      throw invalidJson('SBOM', error, read);
+    }
+    throw error;
+  }
+}
 
 /** Thrown by a handler to end a pass early. */
 export class StopPass extends Error {}
