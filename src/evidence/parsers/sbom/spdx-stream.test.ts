@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { generateSpdx } from '../../../../bench/generators/spdx.js';
 import { parseSbom, parseSbomStream } from './index.js';
 import { parseSpdxStream } from './spdx-stream.js';
+import { describesApp, doc, pkg, rel } from './spdx-test-documents.js';
 import {
   chunked,
   corpus,
@@ -19,28 +20,6 @@ import {
 const { expectSameAsWhole, expectRejected, expectParsed, comparisons } =
   streamEquivalence(parseSpdxStream);
 
-function doc(rest: Json = {}): Json {
-  return {
-    spdxVersion: 'SPDX-2.3',
-    dataLicense: 'CC0-1.0',
-    SPDXID: 'SPDXRef-DOCUMENT',
-    name: 'test',
-    documentNamespace: 'https://example.org/spdx/test-1',
-    creationInfo: { created: '2024-01-01T00:00:00Z', creators: ['Tool: test'] },
-    ...rest,
-  };
-}
-
-function pkg(id: string, rest: Json = {}): Json {
-  return { SPDXID: `SPDXRef-${id}`, name: id, downloadLocation: 'NOASSERTION', ...rest };
-}
-
-function rel(from: string, type: string, to: string): Json {
-  const id = (name: string) =>
-    /^(SPDXRef-|DocumentRef-|NONE$|NOASSERTION$)/.test(name) ? name : `SPDXRef-${name}`;
-  return { spdxElementId: id(from), relationshipType: type, relatedSpdxElement: id(to) };
-}
-
 function purl(locator: string): Json {
   return {
     externalRefs: [
@@ -48,8 +27,6 @@ function purl(locator: string): Json {
     ],
   };
 }
-
-const describesApp = rel('SPDXRef-DOCUMENT', 'DESCRIBES', 'app');
 
 function generated(count: number, seed = 1): Json {
   return JSON.parse(generateSpdx(count, seed)) as Json;

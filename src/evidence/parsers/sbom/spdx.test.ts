@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidDocumentError } from '../../../platform/errors.js';
 import { parseSbom } from './index.js';
+import { describesApp, doc, pkg, rel } from './spdx-test-documents.js';
 
 const fixtures = path.resolve(process.cwd(), 'src/evidence/parsers/sbom/fixtures');
 
@@ -19,30 +20,6 @@ function rejected(document: unknown): InvalidDocumentError {
   }
   throw new Error('expected an InvalidDocumentError, but the document was accepted');
 }
-
-function doc(rest: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    spdxVersion: 'SPDX-2.3',
-    dataLicense: 'CC0-1.0',
-    SPDXID: 'SPDXRef-DOCUMENT',
-    name: 'test',
-    documentNamespace: 'https://example.org/spdx/test-1',
-    creationInfo: { created: '2024-01-01T00:00:00Z', creators: ['Tool: test'] },
-    ...rest,
-  };
-}
-
-function pkg(id: string, rest: Record<string, unknown> = {}): Record<string, unknown> {
-  return { SPDXID: `SPDXRef-${id}`, name: id, downloadLocation: 'NOASSERTION', ...rest };
-}
-
-function rel(from: string, type: string, to: string): Record<string, unknown> {
-  const id = (name: string) =>
-    /^(SPDXRef-|DocumentRef-|NONE$|NOASSERTION$)/.test(name) ? name : `SPDXRef-${name}`;
-  return { spdxElementId: id(from), relationshipType: type, relatedSpdxElement: id(to) };
-}
-
-const describesApp = rel('SPDXRef-DOCUMENT', 'DESCRIBES', 'app');
 
 describe('parseSbom: SPDX structure', () => {
   it.each(['documentNamespace', 'dataLicense', 'SPDXID', 'name'])(
