@@ -644,6 +644,7 @@ describe.each(dbKinds)('exception management on %s', (kind) => {
         .selectFrom('exception_versions')
         .select('transition')
         .where('exception_id', '=', id)
+        .orderBy('revision')
         .execute();
       expect(versions.map((v) => v.transition)).toEqual(['requested', 'approved', 'expired']);
     }
@@ -875,6 +876,9 @@ describe.each(dbKinds)('exception management on %s', (kind) => {
       database: t.container.database,
       clock: t.clock,
       audit: t.container.audit,
+      outbox: t.container.outbox,
+      people: t.container.identity,
+      lapses: { lapsed: async () => 0 },
       maxDays: 2,
     });
     const ctx = { actorId: bob.id, roles: ['submitter'], correlationId: null };
