@@ -190,12 +190,15 @@ const VOLATILE = new Set([
 /**
  * Digest of the facts alone. The intent's `updated_at`/`revision` and the status are facts
  * too (a status change is not: it follows from the pack itself), so only the pack's own
- * bookkeeping and the intent's status are left out.
+ * bookkeeping and the intent's status are left out. The artifact's age is measured to
+ * `as_of`, so its raw day count and its explanation change with the clock alone: only its
+ * normalised step counts, so a pack generated again on unchanged evidence is the same pack
+ * until the age crosses a step of the rubric (which changes the score).
  */
 export function contentDigest(body: PackBody): string {
   const facts = Object.fromEntries(Object.entries(body).filter(([key]) => !VOLATILE.has(key)));
   const { status: _status, ...intent } = body.deployment_intent;
-  return canonicalDigest({ ...facts, deployment_intent: intent });
+  return canonicalDigest({ ...facts, deployment_intent: intent, risk: riskFacts(body.risk) });
 }
 
 /** contentDigest(body), from the canonical texts of the body's members (canonicalMembers(body)). */
@@ -206,5 +209,13 @@ export function contentDigestOfMembers(
   const facts = new Map([...members].filter(([key]) => !VOLATILE.has(key)));
   const { status: _status, ...intent } = body.deployment_intent;
   facts.set('deployment_intent', canonicalJson(intent));
+  facts.set('risk', canonicalJson(riskFacts(body.risk)));
   return sha256Hex(joinCanonicalMembers(facts));
+}
+
+function riskFacts(risk: PackBody['risk']): unknown {
+  const age = risk.factors.artifact_age;
+  if (!age) return risk;
+  const { raw: _raw, explanation: _explanation, ...step } = age;
+  return { ...risk, factors: { ...risk.factors, artifact_age: step } };
 }
