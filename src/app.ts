@@ -10,6 +10,7 @@ import {
 import { registerArtifactRoutes } from './artifacts/artifact-routes.js';
 import { registerAssessmentRoutes } from './assessment/assessment-routes.js';
 import { registerAuditRoutes } from './audit/audit-routes.js';
+import { registerCabRoutes } from './cab/cab-routes.js';
 import type { Container } from './composition-root.js';
 import { registerEvidenceRoutes } from './evidence/evidence-routes.js';
 import { registerExceptionRoutes } from './exceptions/exception-routes.js';
@@ -17,6 +18,7 @@ import { registerHealthRoutes } from './health/health-routes.js';
 import { installMetrics } from './health/metrics.js';
 import { registerIdentityRoutes } from './identity/identity-routes.js';
 import { registerIntentRoutes } from './intents/intent-routes.js';
+import { registerOutboxRoutes } from './outbox/outbox-routes.js';
 import { registerPackRoutes } from './packs/pack-routes.js';
 import { installErrorHandling } from './platform/http/error-handler.js';
 import { installRequestContext } from './platform/http/request-context.js';
@@ -92,5 +94,7 @@ export async function buildApp(
   registerAssessmentRoutes(app, container);
   registerPackRoutes(app, container);
   registerRiskRoutes(app);
+  registerCabRoutes(app, container);
+  registerOutboxRoutes(app, container);
   return app;
 }

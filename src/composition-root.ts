@@ -1,15 +1,21 @@
 import { ArtifactService } from './artifacts/artifact-service.js';
 import { AssessmentService } from './assessment/assessment-service.js';
 import { AuditLog } from './audit/audit-log.js';
+import { ApprovalPolicyService } from './cab/approval-policy-service.js';
+import { CabService } from './cab/cab-service.js';
+import type { StaleReason } from './cab/cab-store.js';
 import type { Config } from './config/config.js';
 import { EvidenceService } from './evidence/evidence-service.js';
 import { ParsePool } from './evidence/parse-pool.js';
 import { ExceptionService } from './exceptions/exception-service.js';
 import { IdentityService } from './identity/identity-service.js';
 import { IntentService } from './intents/intent-service.js';
+import { Outbox } from './outbox/outbox.js';
 import { PackService } from './packs/pack-service.js';
 import { type Clock, systemClock } from './platform/clock.js';
+import type { Context } from './platform/context.js';
 import { loadOrCreateSigningKey, type SigningKey } from './platform/crypto/signing-key.js';
+import type { Trx } from './platform/db/database.js';
 import { createDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { PolicySetService } from './policy/policy-set-service.js';
@@ -31,6 +37,9 @@ export interface Container {
   policySets: PolicySetService;
   assessment: AssessmentService;
   packs: PackService;
+  outbox: Outbox;
+  approvalPolicies: ApprovalPolicyService;
+  cab: CabService;
   close(): Promise<void>;
 }
 
@@ -79,15 +88,55 @@ export async function createContainer(
     parsePool,
     dataDir: config.dataDir,
   });
+  const outbox = new Outbox(database, clock);
+  // The CAB service needs packs and exceptions, and both tell it about changes: these
+  // gateways call it once it exists (only at run time, after wiring).
+  let cab: CabService | undefined;
+  const cabGateway = {
+    lapsed: (trx: Trx, ctx: Context, id: string, code: StaleReason['code']) =>
+      cab!.markStale(trx, ctx, id, code),
+    supersedeOpen: (
+      trx: Trx,
+      ctx: Context,
+      intentId: string,
+      pack: { id: string; version: string },
+    ) => cab!.supersedeOpen(trx, ctx, intentId, pack),
+  };
   const exceptions = new ExceptionService({
     database,
     clock,
     audit,
+    outbox,
+    people: identity,
+    lapses: cabGateway,
     maxDays: config.exceptionMaxDays,
   });
   const policySets = new PolicySetService(database, clock, audit);
   const assessment = new AssessmentService({ database, clock, intents, policySets, exceptions });
-  const packs = new PackService({ database, clock, audit, signingKey, intents, assessment });
+  const packs = new PackService({
+    database,
+    clock,
+    audit,
+    signingKey,
+    intents,
+    assessment,
+    newVersions: cabGateway,
+  });
+  const approvalPolicies = new ApprovalPolicyService(database, clock, audit);
+  cab = new CabService({
+    database,
+    clock,
+    audit,
+    outbox,
+    signingKey,
+    packs,
+    intents,
+    exceptions,
+    people: identity,
+    policies: approvalPolicies,
+    authorizationDays: config.authorizationDays,
+    postReviewDays: config.postReviewDays,
+  });
   return {
     config,
     clock,
@@ -103,6 +152,9 @@ export async function createContainer(
     policySets,
     assessment,
     packs,
+    outbox,
+    approvalPolicies,
+    cab,
     async close() {
       await parsePool.close();
       await database.close();

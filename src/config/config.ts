@@ -19,6 +19,10 @@ export interface Config {
   checkpointIntervalSeconds: number;
   /** The furthest ahead, in days, an exception may be set to expire. */
   exceptionMaxDays: number;
+  /** How long a CAB approval authorises deployment (CABINET_AUTHORIZATION_DAYS, 14). */
+  authorizationDays: number;
+  /** Days after an emergency approval by which its post-implementation review is due (5). */
+  postReviewDays: number;
   /** An upload unfinished after this many hours is abandoned: the sweep removes its parts. */
   staleUploadHours: number;
 }
@@ -58,6 +62,8 @@ const variables = {
   CABINET_CHECKPOINT_INTERVAL_SECONDS: integer(1, 86_400),
   CABINET_EXCEPTION_MAX_DAYS: integer(1, 3_650),
   CABINET_STALE_UPLOAD_HOURS: integer(1, 8_760),
+  CABINET_AUTHORIZATION_DAYS: integer(1, 365),
+  CABINET_POST_REVIEW_DAYS: integer(1, 90),
 } as const;
 
 type Variable = keyof typeof variables;
@@ -99,5 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkpointIntervalSeconds: read(env, 'CABINET_CHECKPOINT_INTERVAL_SECONDS') ?? 300,
     exceptionMaxDays: read(env, 'CABINET_EXCEPTION_MAX_DAYS') ?? 90,
     staleUploadHours: read(env, 'CABINET_STALE_UPLOAD_HOURS') ?? 24,
+    authorizationDays: read(env, 'CABINET_AUTHORIZATION_DAYS') ?? 14,
+    postReviewDays: read(env, 'CABINET_POST_REVIEW_DAYS') ?? 5,
   };
 }

@@ -1,6 +1,7 @@
 import { findArtifact } from '../artifacts/artifact-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { assertNotOwnRecord } from '../identity/authorization.js';
+import type { Outbox, Recipient } from '../outbox/outbox.js';
 import type { Clock } from '../platform/clock.js';
 import { type Context, systemContext } from '../platform/context.js';
 import type { Database, Executor, Trx } from '../platform/db/database.js';
@@ -56,10 +57,29 @@ export interface ActiveException {
   requested_by: string;
 }
 
+/** Who must hear that an approved exception stopped counting (the CAB marks requests stale). */
+export interface ExceptionLapseListener {
+  lapsed(
+    trx: Trx,
+    ctx: Context,
+    exceptionId: string,
+    code: 'exception_expired' | 'exception_revoked',
+  ): Promise<unknown>;
+}
+
+/** Who gets told about exceptions: security reviewers on a request, the requester on a decision. */
+export interface ExceptionRecipients {
+  recipientsWithRole(role: 'security_reviewer', db?: Executor): Promise<Recipient[]>;
+  getUser(id: string, db?: Executor): Promise<{ id: string; email: string }>;
+}
+
 export interface ExceptionServiceDeps {
   database: Database;
   clock: Clock;
   audit: AuditLog;
+  outbox: Outbox;
+  people: ExceptionRecipients;
+  lapses: ExceptionLapseListener;
   /** CABINET_EXCEPTION_MAX_DAYS: the furthest ahead an exception may expire. */
   maxDays: number;
 }
@@ -74,12 +94,18 @@ export class ExceptionService {
   readonly #clock: Clock;
   readonly #audit: AuditLog;
   readonly #maxDays: number;
+  readonly #outbox: Outbox;
+  readonly #people: ExceptionRecipients;
+  readonly #lapses: ExceptionLapseListener;
 
   constructor(deps: ExceptionServiceDeps) {
     this.#database = deps.database;
     this.#clock = deps.clock;
     this.#audit = deps.audit;
     this.#maxDays = deps.maxDays;
+    this.#outbox = deps.outbox;
+    this.#people = deps.people;
+    this.#lapses = deps.lapses;
   }
 
   async request(trx: Trx, ctx: Context, input: ExceptionRequest): Promise<Exception> {
@@ -139,6 +165,16 @@ export class ExceptionService {
       status: record.status,
       revision: record.revision,
     });
+    const reviewers = (await this.#people.recipientsWithRole('security_reviewer', trx)).filter(
+      (r) => r.user_id !== ctx.actorId,
+    );
+    await this.#outbox.enqueue(trx, ctx, {
+      channel: 'email',
+      event_type: 'exception.requested',
+      recipients: reviewers,
+      subject_id: record.id,
+      payload: { exception: viewOf(record, now) },
+    });
     return viewOf(record, now);
   }
 
@@ -189,6 +225,7 @@ export class ExceptionService {
     }
     const after = closed(before, 'revoked', ctx, now, reason);
     await this.#transition(trx, ctx, before, after, 'revoked', { reason });
+    await this.#lapses.lapsed(trx, ctx, id, 'exception_revoked');
     return viewOf(after, now);
   }
 
@@ -265,6 +302,7 @@ export class ExceptionService {
           revision: after.revision,
           expires_at: after.expires_at,
         });
+        await this.#lapses.lapsed(trx, ctx, id, 'exception_expired');
         return true;
       });
       if (took) expired += 1;
@@ -312,6 +350,14 @@ export class ExceptionService {
       to: after.status,
       revision: after.revision,
       ...data,
+    });
+    const requester = await this.#people.getUser(after.requested_by, trx);
+    await this.#outbox.enqueue(trx, ctx, {
+      channel: 'email',
+      event_type: `exception.${transition}`,
+      recipients: [{ user_id: requester.id, email: requester.email }],
+      subject_id: after.id,
+      payload: { exception: viewOf(after, this.#clock.now()), ...data },
     });
   }
 

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { DialectName, Executor, Trx } from '../platform/db/database.js';
+import { forUpdate, updateAtRevision } from '../platform/db/revisioned.js';
 import type { ExceptionsTable } from '../platform/db/schema.js';
-import { ConflictError } from '../platform/errors.js';
 import type { ExceptionStatus, ExceptionType, Transition } from './exception-rules.js';
 
 /** An exception as stored: the current state, with its id lists parsed. */
@@ -88,29 +88,14 @@ export async function insertException(db: Executor, record: ExceptionRecord): Pr
   await db.insertInto('exceptions').values(toRow(record)).execute();
 }
 
-/**
- * Writes the new state only if the stored revision is still `expectedRevision`. Callers
- * hold the row (findExceptionForUpdate), so this is the last line of defence against a
- * lost update, not the usual way a conflict is found.
- */
+/** Writes the new state if the stored revision is still `expectedRevision` (the caller holds the row). */
 export async function updateException(
   db: Executor,
   record: ExceptionRecord,
   expectedRevision: number,
 ): Promise<void> {
   const { id, requested_by, requested_at, ...changes } = toRow(record);
-  const result = await db
-    .updateTable('exceptions')
-    .set(changes)
-    .where('id', '=', id)
-    .where('revision', '=', expectedRevision)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) {
-    throw new ConflictError(
-      `Exception ${id} changed while this decision was being made (expected revision ${expectedRevision}).`,
-      'revision_mismatch',
-    );
-  }
+  await updateAtRevision(db, 'exceptions', id, changes, expectedRevision, 'Exception');
 }
 
 export async function findException(db: Executor, id: string): Promise<ExceptionRecord | null> {
@@ -128,9 +113,8 @@ export async function findExceptionForUpdate(
   dialect: DialectName,
   id: string,
 ): Promise<ExceptionRecord | null> {
-  let query = trx.selectFrom('exceptions').selectAll().where('id', '=', id);
-  if (dialect === 'postgres') query = query.forUpdate();
-  const row = await query.executeTakeFirst();
+  const query = trx.selectFrom('exceptions').selectAll().where('id', '=', id);
+  const row = await forUpdate(query, dialect).executeTakeFirst();
   return row ? toRecord(row) : null;
 }
 

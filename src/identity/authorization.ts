@@ -44,6 +44,16 @@ export const PERMISSIONS = {
   'packs.generate': ['submitter'],
   'packs.read': ALL_ROLES,
   'packs.export': ALL_ROLES,
+  'cab.submit': ['submitter'],
+  'cab.read': ALL_ROLES,
+  'cab.vote': ['cab_member'],
+  'cab.verify_condition': ['cab_member'],
+  'cab.post_review': ['cab_member'],
+  'cab.comment': ['submitter', 'cab_member', 'security_reviewer', 'admin'],
+  'cab.gate': ALL_ROLES,
+  'approval_policies.read': ALL_ROLES,
+  'approval_policies.manage': ['admin'],
+  'outbox.read': ['admin', 'auditor'],
 } as const satisfies Record<string, readonly Role[] | 'any'>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -138,6 +138,20 @@ export class IdentityService {
     return user;
   }
 
+  /**
+   * Enabled users holding `role`, as message recipients (resolved when a message is
+   * enqueued, so a later role change does not redirect it).
+   */
+  async recipientsWithRole(
+    role: Role,
+    db: Executor = this.#database.db,
+  ): Promise<{ user_id: string; email: string }[]> {
+    const users = await store.listUsersWithRole(db, role);
+    return users
+      .filter((user) => !user.disabled)
+      .map((user) => ({ user_id: user.id, email: user.email }));
+  }
+
   async findUserByEmail(email: string): Promise<User | null> {
     return store.findUserByEmail(this.#database.db, email.toLowerCase());
   }

@@ -63,6 +63,17 @@ export async function listUsers(
   return rows.map(toUser);
 }
 
+/** Users whose roles include `role` (roles are a JSON list; the LIKE narrows, the parse decides). */
+export async function listUsersWithRole(db: Executor, role: Role): Promise<User[]> {
+  const rows = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('roles', 'like', `%${JSON.stringify(role)}%`)
+    .orderBy('id')
+    .execute();
+  return rows.map(toUser).filter((user) => user.roles.includes(role));
+}
+
 export async function countUsers(db: Executor): Promise<number> {
   const row = await db
     .selectFrom('users')

@@ -301,3 +301,16 @@ export function assertAcceptsEvidence(intent: { id: string; status: string }): v
     );
   }
 }
+
+/**
+ * The intent's status moves that the CAB workflow causes (draft → ready is the intake's, in
+ * markReadyIfComplete): `submit` when a pack goes to the CAB, `approve`/`deny` on its
+ * decision, `reopen` when a new pack version supersedes the open request.
+ */
+export const INTENT_STATUS_MOVES = {
+  submit: { from: ['ready'], to: 'submitted' },
+  approve: { from: ['submitted'], to: 'approved' },
+  deny: { from: ['submitted'], to: 'denied' },
+  reopen: { from: ['submitted'], to: 'ready' },
+} as const satisfies Record<string, { from: readonly IntentStatus[]; to: IntentStatus }>;
+export type IntentStatusMove = keyof typeof INTENT_STATUS_MOVES;

@@ -11,7 +11,13 @@ import {
   UnprocessableError,
 } from '../platform/errors.js';
 import { uuidv7 } from '../platform/ids.js';
-import { assertAcceptsEvidence, type IntentFields, validateIntent } from './intent-rules.js';
+import {
+  assertAcceptsEvidence,
+  INTENT_STATUS_MOVES,
+  type IntentFields,
+  type IntentStatusMove,
+  validateIntent,
+} from './intent-rules.js';
 import type { ArtifactSummary, Intent, IntentFilters, IntentRecord } from './intent-store.js';
 import * as store from './intent-store.js';
 
@@ -208,6 +214,41 @@ export class IntentService {
         evidence_count: evidenceCount,
       },
     });
+  }
+
+  /**
+   * Moves the intent's status as the CAB workflow says (INTENT_STATUS_MOVES), inside the
+   * caller's transaction, with its audit event. A move from a status the table does not
+   * list is a 409 `intent_status`: the caller's own checks should have refused earlier.
+   */
+  async moveStatus(
+    trx: Trx,
+    ctx: Context,
+    intentId: string,
+    move: IntentStatusMove,
+    data: Record<string, unknown> = {},
+  ): Promise<Intent> {
+    const intent = await this.getForUpdate(trx, intentId);
+    const rule = INTENT_STATUS_MOVES[move];
+    if (!(rule.from as readonly string[]).includes(intent.status)) {
+      throw new ConflictError(
+        `Intent ${intentId} is ${intent.status}; it can be moved to ${rule.to} only from ${rule.from.join(' or ')}.`,
+        'intent_status',
+      );
+    }
+    const after: IntentRecord = {
+      ...intent,
+      status: rule.to,
+      revision: intent.revision + 1,
+      updated_at: this.#clock.now().toISOString(),
+    };
+    await store.updateIntent(trx, after, intent.revision);
+    await this.#audit.append(trx, ctx, {
+      type: `intent.${rule.to}`,
+      subject: intentId,
+      data: { from: intent.status, to: rule.to, revision: after.revision, ...data },
+    });
+    return { ...after, artifact: intent.artifact };
   }
 
   /** All business-rule problems at once (422), the unknown artifact first; else the artifact. */

@@ -1,6 +1,6 @@
 import type { DialectName, Executor, Trx } from '../platform/db/database.js';
+import { forUpdate, updateAtRevision } from '../platform/db/revisioned.js';
 import type { IntentsTable } from '../platform/db/schema.js';
-import { ConflictError } from '../platform/errors.js';
 import type {
   DetectionMethod,
   IntentFields,
@@ -120,29 +120,14 @@ export async function insertIntent(db: Executor, intent: IntentRecord): Promise<
   await db.insertInto('intents').values(toRow(intent)).execute();
 }
 
-/**
- * Writes the new state only if the stored revision is still `expectedRevision`. Callers
- * hold the row (findIntentForUpdate), so this is the last line of defence against a lost
- * update, not the usual way a conflict is found.
- */
+/** Writes the new state if the stored revision is still `expectedRevision` (the caller holds the row). */
 export async function updateIntent(
   db: Executor,
   intent: IntentRecord,
   expectedRevision: number,
 ): Promise<void> {
   const { id, created_by, created_at, ...changes } = toRow(intent);
-  const result = await db
-    .updateTable('intents')
-    .set(changes)
-    .where('id', '=', id)
-    .where('revision', '=', expectedRevision)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) {
-    throw new ConflictError(
-      `Intent ${id} changed while this change was being made (expected revision ${expectedRevision}).`,
-      'revision_mismatch',
-    );
-  }
+  await updateAtRevision(db, 'intents', id, changes, expectedRevision, 'Intent');
 }
 
 export async function findIntent(db: Executor, id: string): Promise<Intent | null> {
@@ -160,9 +145,8 @@ export async function findIntentForUpdate(
   dialect: DialectName,
   id: string,
 ): Promise<Intent | null> {
-  let query = selectJoined(trx).where('intents.id', '=', id);
-  if (dialect === 'postgres') query = query.forUpdate('intents');
-  const row = await query.executeTakeFirst();
+  const query = selectJoined(trx).where('intents.id', '=', id);
+  const row = await forUpdate(query, dialect, 'intents').executeTakeFirst();
   return row ? toIntent(row) : null;
 }
 

@@ -46,6 +46,16 @@ export interface PackView {
   envelope: StoredPack['envelope'];
 }
 
+/** What happens to the CAB side when a new pack version exists (the cab domain's service). */
+export interface NewVersionListener {
+  supersedeOpen(
+    trx: Trx,
+    ctx: Context,
+    intentId: string,
+    pack: { id: string; version: string },
+  ): Promise<void>;
+}
+
 export interface IntentLocks {
   get(id: string, db?: Executor): Promise<Intent>;
   getForUpdate(trx: Trx, id: string): Promise<Intent>;
@@ -70,6 +80,7 @@ export class PackService {
   readonly #key: SigningKey;
   readonly #intents: IntentLocks;
   readonly #assessment: AssessmentService;
+  readonly #newVersions: NewVersionListener;
 
   constructor(deps: {
     database: Database;
@@ -78,6 +89,7 @@ export class PackService {
     signingKey: SigningKey;
     intents: IntentLocks;
     assessment: AssessmentService;
+    newVersions: NewVersionListener;
   }) {
     this.#database = deps.database;
     this.#clock = deps.clock;
@@ -85,6 +97,7 @@ export class PackService {
     this.#key = deps.signingKey;
     this.#intents = deps.intents;
     this.#assessment = deps.assessment;
+    this.#newVersions = deps.newVersions;
   }
 
   /**
@@ -197,13 +210,23 @@ export class PackService {
         exception_ids: body.exception_records.map((e) => e.id),
       },
     });
+    // A new version closes the intent's open CAB request: votes never carry over.
+    await this.#newVersions.supersedeOpen(trx, ctx, intentId, {
+      id: pack.id,
+      version: pack.version,
+    });
     // The body is at hand: view(pack) would parse body_text only to be replaced by it.
     const { id, version, digest, envelope } = pack;
     return { pack: { id, intent_id: intentId, version, digest, body, envelope }, created: true };
   }
 
-  async get(id: string): Promise<PackView> {
-    return view(await this.#stored(id));
+  async get(id: string, db: Executor = this.#database.db): Promise<PackView> {
+    return view(await this.#stored(id, db));
+  }
+
+  /** The id of the intent's latest pack version, or null before the first. */
+  async latestId(intentId: string, db: Executor = this.#database.db): Promise<string | null> {
+    return (await latestPack(db, intentId))?.id ?? null;
   }
 
   async list(intentId: string): Promise<PackListing[]> {
@@ -266,8 +289,8 @@ export class PackService {
     });
   }
 
-  async #stored(id: string): Promise<StoredPack> {
-    const pack = await findPack(this.#database.db, id);
+  async #stored(id: string, db: Executor = this.#database.db): Promise<StoredPack> {
+    const pack = await findPack(db, id);
     if (!pack) throw new NotFoundError('Evidence pack', id);
     return pack;
   }

@@ -134,4 +134,5 @@ export const LOCKS = {
   auditAppend: 7_201_001,
   auditCheckpoint: 7_201_002,
   policySets: 7_201_003,
+  approvalPolicies: 7_201_004,
 } as const;

@@ -7,6 +7,7 @@ import { policySets } from './migrations/0004-policy-sets.js';
 import { evidencePacks } from './migrations/0005-evidence-packs.js';
 import { packIndexes } from './migrations/0006-pack-indexes.js';
 import { blobParts } from './migrations/0007-blob-parts.js';
+import { cab } from './migrations/0008-cab.js';
 
 /** The one migration list; every entry runs on both SQLite and PostgreSQL. */
 function migrationsFor(database: Database): Record<string, Migration> {
@@ -18,6 +19,7 @@ function migrationsFor(database: Database): Record<string, Migration> {
     '0005_evidence_packs': evidencePacks(database.dialect),
     '0006_pack_indexes': packIndexes(),
     '0007_blob_parts': blobParts(database.dialect),
+    '0008_cab': cab(database.dialect),
   };
 }
 

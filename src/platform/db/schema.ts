@@ -236,6 +236,131 @@ export interface EvidencePackDocumentsTable {
   kind: string;
 }
 
+export interface ApprovalPoliciesTable {
+  version: string;
+  seq: number;
+  /** Canonical JSON text: { bands, emergency } */
+  config: string;
+  created_by: string;
+  created_at: string;
+}
+
+/** A CAB request's current state, with the pack's summary copied in for the queue. */
+export interface CabRequestsTable {
+  id: string;
+  pack_id: string;
+  pack_version: string;
+  pack_digest: string;
+  intent_id: string;
+  artifact_sha256: string;
+  artifact_filename: string;
+  /** JSON text: the rollout plan's ring names, in order */
+  rings: string;
+  app_name: string;
+  app_version: string;
+  plane: string;
+  change_type: string;
+  risk_score: number;
+  risk_model_version: string;
+  recommendation: string;
+  risk_threshold_exceeded: boolean | number;
+  /** JSON text: rule id → violation */
+  policy_violations: string;
+  violation_count: number;
+  /** JSON text: severity → count, after VEX */
+  finding_counts: string;
+  /** JSON text: ids of the exceptions the pack relied on */
+  exception_ids: string;
+  exception_count: number;
+  submitted_at: string;
+  submitted_by: string;
+  submission_justification: string;
+  status: string;
+  approvals_required: number;
+  security_reviewer_required: boolean | number;
+  approval_policy_version: string;
+  approvals: number;
+  denials: number;
+  reviewed_at: string | null;
+  reviewed_by: string | null;
+  review_notes: string | null;
+  /** JSON text: the union of the approving votes' conditions */
+  approval_conditions: string;
+  authorization_expires_at: string | null;
+  /** JSON text: why the request can no longer be approved as it stands */
+  stale_reasons: string;
+  post_review_due_at: string | null;
+  superseded_by: string | null;
+  revision: number;
+  updated_at: string;
+}
+
+export interface CabVotesTable {
+  id: string;
+  request_id: string;
+  reviewer_id: string;
+  reviewer_email: string;
+  /** JSON text */
+  reviewer_roles: string;
+  decision: string;
+  notes: string | null;
+  /** JSON text */
+  conditions: string;
+  at: string;
+}
+
+export interface CabDecisionsTable {
+  request_id: string;
+  status: string;
+  decided_by: string;
+  decided_at: string;
+  /** JSON text of the DSSE envelope (approvals only) */
+  attestation: string | null;
+}
+
+export interface CabConditionVerificationsTable {
+  request_id: string;
+  condition_id: string;
+  verified_by: string;
+  notes: string;
+  at: string;
+}
+
+export interface CabCommentsTable {
+  id: string;
+  request_id: string;
+  author_id: string;
+  text: string;
+  at: string;
+}
+
+export interface CabPostReviewsTable {
+  request_id: string;
+  reviewer_id: string;
+  outcome: string;
+  notes: string;
+  at: string;
+}
+
+export interface OutboxMessagesTable {
+  id: string;
+  channel: string;
+  event_type: string;
+  plane: string | null;
+  /** JSON text: [{ user_id, email }] for email, [] for webhooks */
+  recipients: string;
+  subject_id: string | null;
+  /** JSON text */
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  correlation_id: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -255,4 +380,12 @@ export interface DatabaseSchema {
   evidence_pack_documents: EvidencePackDocumentsTable;
   exceptions: ExceptionsTable;
   exception_versions: ExceptionVersionsTable;
+  approval_policies: ApprovalPoliciesTable;
+  cab_requests: CabRequestsTable;
+  cab_votes: CabVotesTable;
+  cab_decisions: CabDecisionsTable;
+  cab_condition_verifications: CabConditionVerificationsTable;
+  cab_comments: CabCommentsTable;
+  cab_post_reviews: CabPostReviewsTable;
+  outbox_messages: OutboxMessagesTable;
 }
