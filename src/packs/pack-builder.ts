@@ -188,16 +188,17 @@ const VOLATILE = new Set([
 ]);
 
 /**
- * Digest of the facts alone. The intent's `updated_at`/`revision` and the status are facts
- * too (a status change is not: it follows from the pack itself), so only the pack's own
- * bookkeeping and the intent's status are left out. The artifact's age is measured to
+ * Digest of the facts alone: the pack's own bookkeeping and the intent's status, revision
+ * and updated_at are left out. The intent's fields are facts, but it is edited only as a
+ * draft, before any pack; after that its revision moves only with its status (submitted,
+ * back to ready on a new version), which follows from the packs, not into them. The artifact's age is measured to
  * `as_of`, so its raw day count and its explanation change with the clock alone: only its
  * normalised step counts, so a pack generated again on unchanged evidence is the same pack
  * until the age crosses a step of the rubric (which changes the score).
  */
 export function contentDigest(body: PackBody): string {
   const facts = Object.fromEntries(Object.entries(body).filter(([key]) => !VOLATILE.has(key)));
-  const { status: _status, ...intent } = body.deployment_intent;
+  const { status: _s, revision: _r, updated_at: _u, ...intent } = body.deployment_intent;
   return canonicalDigest({ ...facts, deployment_intent: intent, risk: riskFacts(body.risk) });
 }
 
@@ -207,7 +208,7 @@ export function contentDigestOfMembers(
   members: ReadonlyMap<string, string>,
 ): string {
   const facts = new Map([...members].filter(([key]) => !VOLATILE.has(key)));
-  const { status: _status, ...intent } = body.deployment_intent;
+  const { status: _s, revision: _r, updated_at: _u, ...intent } = body.deployment_intent;
   facts.set('deployment_intent', canonicalJson(intent));
   facts.set('risk', canonicalJson(riskFacts(body.risk)));
   return sha256Hex(joinCanonicalMembers(facts));
