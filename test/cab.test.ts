@@ -15,6 +15,7 @@ function pae(type: string, body: Buffer): Buffer {
   ]);
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read JSON answers by path, checked by expect.
 type Json = Record<string, any>;
 
 describe.each(dbKinds)('CAB workflow on %s', (kind) => {
