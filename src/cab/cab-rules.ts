@@ -252,3 +252,14 @@ export function refusalOf(
   }
   return null;
 }
+
+/** The transition table as Markdown: docs/architecture/cab-workflow.md holds this exact text. */
+export function transitionTable(): string {
+  const rows = CAB_TRANSITIONS.map(
+    (r) =>
+      `| \`${r.event}\` | ${r.from === null ? '(new)' : `\`${r.from}\``} | \`${r.to}\` | ${r.who} | \`${r.guard.name}\`: ${r.guard.says} |`,
+  );
+  return ['| event | from | to | who | guard |', '| --- | --- | --- | --- | --- |', ...rows].join(
+    '\n',
+  );
+}
