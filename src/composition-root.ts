@@ -109,10 +109,18 @@ export async function createContainer(
     outbox,
     people: identity,
     lapses: cabGateway,
+    artifacts,
     maxDays: config.exceptionMaxDays,
   });
   const policySets = new PolicySetService(database, clock, audit);
-  const assessment = new AssessmentService({ database, clock, intents, policySets, exceptions });
+  const assessment = new AssessmentService({
+    database,
+    clock,
+    intents,
+    policySets,
+    exceptions,
+    evidence,
+  });
   const packs = new PackService({
     database,
     clock,

@@ -879,6 +879,7 @@ describe.each(dbKinds)('exception management on %s', (kind) => {
       outbox: t.container.outbox,
       people: t.container.identity,
       lapses: { lapsed: async () => 0 },
+      artifacts: t.container.artifacts,
       maxDays: 2,
     });
     const ctx = { actorId: bob.id, roles: ['submitter'], correlationId: null };

@@ -5,7 +5,7 @@ import type { UploadSource } from '../blobs/upload-body.js';
 import { type UploadedParts, uploadToParts } from '../blobs/upload-to-parts.js';
 import type { Clock } from '../platform/clock.js';
 import type { Context } from '../platform/context.js';
-import type { Database, Trx } from '../platform/db/database.js';
+import type { Database, Executor, Trx } from '../platform/db/database.js';
 import { isUniqueViolation } from '../platform/db/database.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
 import {
@@ -176,6 +176,11 @@ export class ArtifactService {
       });
       return { artifact, created: true };
     });
+  }
+
+  /** Whether an artifact with this digest is known (uploaded or registered). */
+  async exists(sha256: string, db: Executor = this.#database.db): Promise<boolean> {
+    return (await findArtifact(db, sha256)) !== null;
   }
 
   async get(sha256: string): Promise<Artifact> {

@@ -1,4 +1,4 @@
-import { listEvidence } from '../evidence/evidence-store.js';
+import type { EvidenceItem } from '../evidence/evidence-store.js';
 import type { Finding } from '../evidence/parsers/scan/index.js';
 import type { SuppressedFinding } from '../evidence/parsers/vex/index.js';
 import type { ActiveException } from '../exceptions/index.js';
@@ -19,6 +19,10 @@ import { type EvidenceSnapshot, snapshotOf } from './evidence-snapshot.js';
 
 export interface ExceptionsGateway {
   activeExceptions(artifactSha256: string, at: Date, db?: Executor): Promise<ActiveException[]>;
+}
+
+export interface EvidenceGateway {
+  items(intentId: string, db?: Executor): Promise<EvidenceItem[]>;
 }
 
 export interface IntentsGateway {
@@ -47,6 +51,7 @@ export class AssessmentService {
   readonly #intents: IntentsGateway;
   readonly #policySets: PolicySetService;
   readonly #exceptions: ExceptionsGateway;
+  readonly #evidence: EvidenceGateway;
 
   constructor(deps: {
     database: Database;
@@ -54,12 +59,14 @@ export class AssessmentService {
     intents: IntentsGateway;
     policySets: PolicySetService;
     exceptions: ExceptionsGateway;
+    evidence: EvidenceGateway;
   }) {
     this.#database = deps.database;
     this.#clock = deps.clock;
     this.#intents = deps.intents;
     this.#policySets = deps.policySets;
     this.#exceptions = deps.exceptions;
+    this.#evidence = deps.evidence;
   }
 
   async assess(
@@ -71,7 +78,7 @@ export class AssessmentService {
     const at = this.#clock.now();
     const intent = await this.#intents.get(intentId, db);
     const [items, policySet, active] = await Promise.all([
-      listEvidence(db, intentId),
+      this.#evidence.items(intentId, db),
       this.#policySets.current(db),
       this.#exceptions.activeExceptions(intent.artifact_sha256, at, db),
     ]);

@@ -10,11 +10,18 @@ import {
 } from '../blobs/upload-staging.js';
 import type { Clock } from '../platform/clock.js';
 import type { Context } from '../platform/context.js';
-import type { Database, Trx } from '../platform/db/database.js';
+import type { Database, Executor, Trx } from '../platform/db/database.js';
 import { InvalidDocumentError, NotFoundError } from '../platform/errors.js';
 import { uuidv7 } from '../platform/ids.js';
 import type { TrustAnchorService } from '../trust-anchors/trust-anchor-service.js';
-import { type EvidenceItem, findEvidence, insertEvidence, listEvidence } from './evidence-store.js';
+import {
+  type EvidenceItem,
+  findEvidence,
+  insertEvidence,
+  listEvidence,
+  listEvidenceIds,
+  listEvidenceKinds,
+} from './evidence-store.js';
 import {
   checkParseOptions,
   type EvidenceKind,
@@ -197,6 +204,21 @@ export class EvidenceService {
   async list(intentId: string, kind?: EvidenceKind): Promise<EvidenceItem[]> {
     await this.#intents.get(intentId);
     return listEvidence(this.#database.db, intentId, kind);
+  }
+
+  /** Every item of the intent, oldest first, for other domains (no existence check). */
+  items(intentId: string, db: Executor = this.#database.db): Promise<EvidenceItem[]> {
+    return listEvidence(db, intentId);
+  }
+
+  /** The kind and artifact of each item of the intent (what pack generation asks). */
+  kinds(intentId: string, db: Executor = this.#database.db) {
+    return listEvidenceKinds(db, intentId);
+  }
+
+  /** Ids of the intent's items (what a bundle opens in the audit chain). */
+  ids(intentId: string, db: Executor = this.#database.db): Promise<string[]> {
+    return listEvidenceIds(db, intentId);
   }
 
   async get(id: string): Promise<EvidenceItem> {

@@ -1,4 +1,3 @@
-import { findArtifact } from '../artifacts/artifact-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { assertNotOwnRecord } from '../identity/authorization.js';
 import type { Outbox, Recipient } from '../outbox/outbox.js';
@@ -80,6 +79,8 @@ export interface ExceptionServiceDeps {
   outbox: Outbox;
   people: ExceptionRecipients;
   lapses: ExceptionLapseListener;
+  /** The artifacts domain, asked whether the exception's subject exists. */
+  artifacts: { exists(sha256: string, db?: Executor): Promise<boolean> };
   /** CABINET_EXCEPTION_MAX_DAYS: the furthest ahead an exception may expire. */
   maxDays: number;
 }
@@ -97,6 +98,7 @@ export class ExceptionService {
   readonly #outbox: Outbox;
   readonly #people: ExceptionRecipients;
   readonly #lapses: ExceptionLapseListener;
+  readonly #artifacts: ExceptionServiceDeps['artifacts'];
 
   constructor(deps: ExceptionServiceDeps) {
     this.#database = deps.database;
@@ -106,6 +108,7 @@ export class ExceptionService {
     this.#outbox = deps.outbox;
     this.#people = deps.people;
     this.#lapses = deps.lapses;
+    this.#artifacts = deps.artifacts;
   }
 
   async request(trx: Trx, ctx: Context, input: ExceptionRequest): Promise<Exception> {
@@ -123,7 +126,7 @@ export class ExceptionService {
       now,
       this.#maxDays,
     );
-    if (!(await findArtifact(trx, input.scope.artifact_sha256))) {
+    if (!(await this.#artifacts.exists(input.scope.artifact_sha256, trx))) {
       problems.unshift({
         path: '/scope/artifact_sha256',
         message: `no artifact ${input.scope.artifact_sha256} is known: upload or register it first`,
