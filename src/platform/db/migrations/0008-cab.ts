@@ -90,6 +90,8 @@ export function cab(dialect: DialectName): Migration {
         ['cab_requests_change_type', ['change_type', 'status', 'submitted_at', 'id']],
         ['cab_requests_submitter', ['submitted_by', 'status', 'submitted_at', 'id']],
         ['cab_requests_intent', ['intent_id', 'status']],
+        // The queue's counts per band: an index-only count within one status.
+        ['cab_requests_status_band', ['status', 'recommendation']],
       ] as const) {
         await db.schema
           .createIndex(name)
