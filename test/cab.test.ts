@@ -710,6 +710,26 @@ describe.each(dbKinds)('CAB workflow on %s', (kind) => {
         .statusCode,
     ).toBe(200);
     expect((await t.call({ method: 'GET', url: '/api/v1/outbox', as: sub })).statusCode).toBe(403);
+    const page = (
+      await t.call({ method: 'GET', url: '/api/v1/outbox?limit=1', as: auditor })
+    ).json<{ messages: Json[]; next_cursor: string }>();
+    expect(page.messages).toHaveLength(1);
+    const next = (
+      await t.call({
+        method: 'GET',
+        url: `/api/v1/outbox?limit=1&cursor=${page.next_cursor}`,
+        as: auditor,
+      })
+    ).json<{ messages: Json[] }>();
+    expect(next.messages[0]!.id > page.messages[0]!.id).toBe(true);
+    expect(
+      (await t.call({ method: 'GET', url: '/api/v1/outbox?status=dead', as: auditor })).json()
+        .messages,
+    ).toEqual([]);
+    expect(
+      (await t.call({ method: 'GET', url: '/api/v1/approval-policies/9.9', as: auditor }))
+        .statusCode,
+    ).toBe(404);
     const exc = (
       await t.call({
         method: 'GET',

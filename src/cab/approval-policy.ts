@@ -3,7 +3,7 @@
  * whether a security reviewer must be among the approvers. Versioned and never edited; a
  * request keeps the version it was submitted under. Pure: data in, data out.
  */
-import { RECOMMENDATIONS, type Recommendation } from '../risk/risk-model.js';
+import type { Recommendation } from '../risk/risk-model.js';
 
 export interface BandRule {
   approvals: number;
@@ -52,5 +52,3 @@ export function requirementFor(
     security_reviewer_required: rule.security_reviewer_required === true,
   };
 }
-
-export const APPROVAL_BANDS = RECOMMENDATIONS;

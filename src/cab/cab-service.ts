@@ -872,10 +872,6 @@ export class CabService {
     return JSON.parse(decision.attestation) as ReturnType<typeof signDecision>;
   }
 
-  async summary(id: string): Promise<CabRequestSummary> {
-    return summaryOf(await this.#get(id, this.#d.database.db));
-  }
-
   /** The request with everything a reviewer reads before voting. */
   async detail(id: string): Promise<CabRequestDetail> {
     const db = this.#d.database.db;

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { DialectName, Executor, Trx } from '../platform/db/database.js';
 import { fromDbBool } from '../platform/db/database.js';
 import { forUpdate, updateAtRevision } from '../platform/db/revisioned.js';
@@ -414,12 +413,4 @@ export async function findPostReview(
     .where('request_id', '=', requestId)
     .executeTakeFirst();
   return row ? { ...row, outcome: row.outcome as PostReviewRecord['outcome'] } : null;
-}
-
-export async function countRequests(db: Executor): Promise<number> {
-  const row = await db
-    .selectFrom('cab_requests')
-    .select(sql<number>`count(*)`.as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
