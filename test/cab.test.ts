@@ -461,6 +461,61 @@ describe.each(dbKinds)('CAB workflow on %s', (kind) => {
     expect(detail.evidence_pack.version).toBe('1.1');
   });
 
+  it('returns the existing pack for unchanged evidence, build time and all, even 20 at once', async () => {
+    const bytes = Buffer.from(`artifact ${Math.random()}`);
+    const built = new Date(t.clock.now().getTime() - 10 * DAY_MS).toISOString();
+    const uploaded = await t.call({
+      method: 'POST',
+      url: `/api/v1/artifacts?filename=a.exe&publisher=Acme&build_time=${built}`,
+      payload: bytes,
+      headers: { 'content-type': 'application/octet-stream' },
+      as: sub,
+    });
+    expect(uploaded.statusCode, uploaded.body).toBeLessThan(300);
+    const sha = uploaded.json().sha256 as string;
+    const { exampleIntent, corpusFiles, readCorpus } = await import('./intake-fixtures.js');
+    const intent = await t.call({
+      method: 'POST',
+      url: '/api/v1/intents',
+      as: sub,
+      payload: exampleIntent(sha),
+    });
+    const intentId = intent.json().id as string;
+    const corpusDoc = (sub: string, name: string) =>
+      readCorpus(corpusFiles(sub).find((f) => f.endsWith(name))!);
+    await addEvidence(
+      t,
+      sub,
+      intentId,
+      'kind=sbom',
+      corpusDoc('sbom/cyclonedx', 'proton-bridge-1.6.3.cdx.json'),
+    );
+    await addEvidence(
+      t,
+      sub,
+      intentId,
+      'kind=vuln_scan',
+      corpusDoc('scans/trivy', 'alpine-310.json'),
+    );
+    const first = await world.generate(intentId, sub);
+    t.clock.advance(3_600_000);
+    const generate = () =>
+      t.call({ method: 'POST', url: `/api/v1/intents/${intentId}/evidence-packs`, as: sub });
+    const again = await generate();
+    expect([again.statusCode, again.json().id]).toEqual([200, first.id]);
+    const request = (await submit(first.id)).json();
+    t.clock.advance(2 * DAY_MS);
+    const many = await Promise.all(Array.from({ length: 20 }, generate));
+    expect(many.every((r) => r.statusCode === 200 && r.json().id === first.id)).toBe(true);
+    expect((await show(request.id)).status).toBe('pending');
+    const packs = await t.call({
+      method: 'GET',
+      url: `/api/v1/intents/${intentId}/evidence-packs`,
+      as: sub,
+    });
+    expect(packs.json().evidence_packs).toHaveLength(1);
+  });
+
   it('marks pending requests stale when an exception they relied on is revoked', async () => {
     const { request, artifactSha256 } = await pending('excepted');
     expect(request).toMatchObject({ change_type: 'normal', exception_count: 1 });
