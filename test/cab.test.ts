@@ -216,6 +216,7 @@ describe.each(dbKinds)('CAB workflow on %s', (kind) => {
       'cab.request.submitted',
       'cab.vote.cast',
       'cab.request.decided',
+      'request.refused',
     ]);
     expect((await outbox(request.id)).map((m) => m.event_type).sort()).toEqual([
       'cab.request.decided',
@@ -259,7 +260,17 @@ describe.each(dbKinds)('CAB workflow on %s', (kind) => {
     expect(last.data).toMatchObject({ status: 403, reason: 'separation_of_duties' });
     const noRole = await vote(id, reviewer);
     expect([noRole.statusCode, noRole.json().reason]).toEqual([403, 'missing_role']);
-    expect(await show(id)).toMatchObject({ status: 'pending', votes: [] });
+    const detail = await show(id);
+    expect(detail).toMatchObject({ status: 'pending', votes: [] });
+    expect(
+      detail.audit_events
+        .filter((e: Json) => e.event_type === 'request.refused')
+        .map((e: Json) => [e.actor, e.data.reason]),
+    ).toEqual([
+      [both.id, 'separation_of_duties'],
+      [both.id, 'separation_of_duties'],
+      [reviewer.id, 'missing_role'],
+    ]);
   });
 
   it('vetoes on any deny, with a required reason', async () => {
@@ -665,6 +676,7 @@ describe.each(dbKinds)('CAB workflow on %s', (kind) => {
     expect(detail.audit_events.map((e: Json) => e.event_type)).toEqual([
       'cab.request.submitted',
       'cab.comment.added',
+      'request.refused',
     ]);
     expect((await t.call({ method: 'GET', url: '/api/v1/cab/nope', as: auditor })).statusCode).toBe(
       404,

@@ -741,8 +741,12 @@ describe.each(dbKinds)('exception management on %s', (kind) => {
         .where('exception_id', '=', id)
         .execute();
       expect(versions).toHaveLength(2);
-      const decisions = (await eventsOf(id)).filter((e) => e.event_type !== 'exception.requested');
+      const decisions = (await eventsOf(id)).filter(
+        (e) => e.event_type === 'exception.approved' || e.event_type === 'exception.rejected',
+      );
       expect(decisions).toHaveLength(1);
+      // The loser's refusal is in the exception's history too.
+      expect((await eventsOf(id)).map((e) => e.event_type)).toContain('request.refused');
     }
   });
 

@@ -127,10 +127,13 @@ async function recordRefusal(
   const refusal = body.status === 401 || body.status === 403;
   const refusedChange = body.status >= 400 && body.status < 500 && MUTATING.has(request.method);
   if (!refusal && !refusedChange) return;
+  // What was refused is about the record the path names (a CAB request, an exception, …),
+  // so the refusal shows in that record's history; routes without an id name the route.
+  const id = (request.params as { id?: unknown } | undefined)?.id;
   try {
     await audit.record(request.ctx, {
       type: body.status === 401 ? 'auth.refused' : 'request.refused',
-      subject: request.routeOptions.url ?? null,
+      subject: typeof id === 'string' && id.length > 0 ? id : (request.routeOptions.url ?? null),
       data: {
         method: request.method,
         route: request.routeOptions.url ?? request.url.split('?')[0],
