@@ -101,6 +101,7 @@ export async function createContainer(
       intentId: string,
       pack: { id: string; version: string },
     ) => cab!.supersedeOpen(trx, ctx, intentId, pack),
+    ofPack: (...args: Parameters<CabService['ofPack']>) => cab!.ofPack(...args),
   };
   const exceptions = new ExceptionService({
     database,
@@ -129,6 +130,7 @@ export async function createContainer(
     intents,
     assessment,
     newVersions: cabGateway,
+    decisions: cabGateway,
   });
   const approvalPolicies = new ApprovalPolicyService(database, clock, audit);
   cab = new CabService({

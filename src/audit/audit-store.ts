@@ -124,6 +124,16 @@ export async function firstSeqForSubject(db: Executor, subject: string): Promise
   return row?.seq === null || row?.seq === undefined ? null : Number(row.seq);
 }
 
+/** The latest event about a subject (e.g. a CAB request's decision or a later step), or null. */
+export async function lastSeqForSubject(db: Executor, subject: string): Promise<number | null> {
+  const row = await db
+    .selectFrom('audit_events')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .where('subject', '=', subject)
+    .executeTakeFirst();
+  return row?.seq === null || row?.seq === undefined ? null : Number(row.seq);
+}
+
 export async function findEventSeq(
   db: Executor,
   eventType: string,

@@ -4,13 +4,14 @@ import {
   eventsBetween,
   findEventSeq,
   firstSeqForSubject,
+  lastSeqForSubject,
 } from '../audit/audit-store.js';
 import type { StoredAuditEvent } from '../audit/chain.js';
 import { readBlob } from '../blobs/blob-store.js';
 import type { Clock } from '../platform/clock.js';
 import type { SigningKey } from '../platform/crypto/signing-key.js';
 import type { Executor } from '../platform/db/database.js';
-import type { BundleAuditEvent, EvidenceBundle } from './bundle.js';
+import type { BundleAuditEvent, BundleCabDecision, EvidenceBundle } from './bundle.js';
 import { PACK_GENERATED_EVENT } from './bundle-audit.js';
 
 import type { PackBody } from './pack-body.js';
@@ -21,9 +22,10 @@ const MEDIA_TYPES: Record<string, string> = { junit: 'application/xml' };
 
 /**
  * Assembles the self-contained bundle of one pack: body, envelope, every document it refers
- * to, and the audit events from the intent's creation to a signed checkpoint at or after the
- * pack's own event. Events about other things are shown only as hash links, so the chain can
- * be checked without disclosing them.
+ * to, its CAB request with the decision attestation, and the audit events from the intent's
+ * creation to a signed checkpoint at or after the pack's own event and the request's latest
+ * (its decision, once decided). Events about other things are shown only as hash links, so
+ * the chain can be checked without disclosing them.
  */
 export async function exportBundle(deps: {
   db: Executor;
@@ -34,6 +36,8 @@ export async function exportBundle(deps: {
   body: PackBody;
   /** Subjects whose events are shown in full: the intent, its packs, evidence, exceptions… */
   openSubjects: ReadonlySet<string>;
+  /** The pack's CAB request, null when it was never submitted. */
+  cabDecision: BundleCabDecision | null;
 }): Promise<EvidenceBundle> {
   const { db, audit, pack, body } = deps;
   const documents: EvidenceBundle['documents'] = [];
@@ -55,10 +59,15 @@ export async function exportBundle(deps: {
 
   const packSeq = await findEventSeq(db, PACK_GENERATED_EVENT, pack.id);
   const firstSeq = (await firstSeqForSubject(db, pack.intent_id)) ?? packSeq ?? 1;
-  let checkpoint = await checkpointAtOrAfter(db, packSeq ?? firstSeq);
+  // The excerpt reaches the request's latest event, so its decision is in the chain.
+  const requestSeq = deps.cabDecision
+    ? await lastSeqForSubject(db, deps.cabDecision.request_id)
+    : null;
+  const lastSeq = Math.max(packSeq ?? firstSeq, requestSeq ?? 0);
+  let checkpoint = await checkpointAtOrAfter(db, lastSeq);
   if (!checkpoint) {
     await audit.checkpoint();
-    checkpoint = await checkpointAtOrAfter(db, packSeq ?? firstSeq);
+    checkpoint = await checkpointAtOrAfter(db, lastSeq);
   }
   const events: BundleAuditEvent[] = [];
   if (checkpoint) {
@@ -78,6 +87,7 @@ export async function exportBundle(deps: {
       algorithm: 'ed25519',
       pem: deps.signingKey.publicKeyPem,
     },
+    cab_decision: deps.cabDecision,
   };
 }
 

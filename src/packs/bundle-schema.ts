@@ -102,6 +102,15 @@ const publicKey = z.strictObject({
   pem: z.string(),
 });
 
+/** Optional: older bundles lack it, null when the pack had not been submitted. */
+const cabDecision = z
+  .strictObject({
+    request_id: z.string().min(1),
+    status: z.string(),
+    attestation: envelope.nullable(),
+  })
+  .nullable();
+
 const TOP_KEYS = new Set([
   'format',
   'exported_at',
@@ -110,6 +119,7 @@ const TOP_KEYS = new Set([
   'documents',
   'audit',
   'public_key',
+  'cab_decision',
 ]);
 
 const exportedAt = z.iso.datetime({ offset: true });
@@ -124,6 +134,7 @@ export type RedactedEvent = z.infer<typeof redactedEvent>;
 export type ParsedEvent = OpenedEvent | RedactedEvent;
 export type ParsedCheckpoint = z.infer<typeof checkpoint>;
 export type ParsedPublicKey = z.infer<typeof publicKey>;
+export type ParsedCabDecision = NonNullable<z.infer<typeof cabDecision>>;
 
 export interface ParsedAudit {
   events: ParsedEvent[];
@@ -139,6 +150,11 @@ export interface ParsedBundle {
   documents?: ParsedDocument[];
   audit?: ParsedAudit;
   publicKey?: ParsedPublicKey;
+  /**
+   * `absent`: no `cab_decision` member (a bundle from before decisions were bundled);
+   * `unreadable`: reported under `format`; otherwise the member, null when not submitted.
+   */
+  cabDecision: ParsedCabDecision | null | 'absent' | 'unreadable';
 }
 
 /** Enough problems to locate the damage without drowning the report. */
@@ -175,12 +191,16 @@ export function readBundle(input: unknown, checks: CheckList): ParsedBundle | nu
     return undefined;
   };
   read(exportedAt, raw.exported_at, 'exported_at');
-  const parsed: ParsedBundle = {};
+  const parsed: ParsedBundle = { cabDecision: 'absent' };
   parsed.pack = read(pack, raw.pack, 'pack');
   if (parsed.pack) parsed.rawBody = (raw.pack as { body: unknown }).body;
   parsed.envelope = read(envelope, raw.envelope, 'envelope');
   parsed.documents = read(documents, raw.documents, 'documents');
   parsed.publicKey = read(publicKey, raw.public_key, 'public_key');
+  if ('cab_decision' in raw) {
+    const decision = read(cabDecision, raw.cab_decision, 'cab_decision');
+    parsed.cabDecision = decision === undefined ? 'unreadable' : decision;
+  }
   const auditPart = read(audit, raw.audit, 'audit');
   if (auditPart) {
     const events: ParsedEvent[] = [];

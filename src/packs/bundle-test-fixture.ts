@@ -10,17 +10,28 @@ import {
   hashEvent,
   type StoredAuditEvent,
 } from '../audit/chain.js';
+import {
+  type DecisionPredicate,
+  decisionStatement,
+  signDecision,
+} from '../cab/decision-attestation.js';
 import { canonicalJson, sha256Hex } from '../platform/crypto/canonical-json.js';
 import { type SigningKey, signingKeyFromPem } from '../platform/crypto/signing-key.js';
 import { RULE_IDS } from '../policy/rule-catalogue.js';
 import { RISK_MODEL_V1_0 } from '../risk/model-v1-0.js';
 import { scoreRisk } from '../risk/score-risk.js';
-import type { BundleAuditEvent, BundleDocument, EvidenceBundle } from './bundle-types.js';
+import type {
+  BundleAuditEvent,
+  BundleCabDecision,
+  BundleDocument,
+  EvidenceBundle,
+} from './bundle-types.js';
 import { packStatement, signEnvelope } from './dsse.js';
 import type { DocumentRef, PackBody } from './pack-body.js';
 
 export const PACK_ID = '0193a5b0-7c00-7000-8000-00000000c0de';
 export const INTENT_ID = '0193a5a0-0000-7000-8000-0000000001a7';
+export const REQUEST_ID = '0193a5c0-0000-7000-8000-00000000cab1';
 const ARTIFACT_SHA256 = sha256Hex('Contoso Notes 4.2.1 installer bytes');
 const AS_OF = '2026-11-20T10:00:00.000Z';
 
@@ -423,6 +434,65 @@ export function auditSpecs(packId: string, digest: string): EventSpec[] {
 
 const PACK_GENERATED = 'evidence_pack.generated';
 
+/** How far the pack's CAB request got: `approved` comes with a decision attestation. */
+export type CabOutcome = 'pending' | 'approved' | 'denied';
+
+/** The request's events (subject = its id): submitted, a CAB member's vote, the decision. */
+export function cabSpecs(packId: string, digest: string, outcome: CabOutcome): EventSpec[] {
+  const specs: EventSpec[] = [
+    {
+      event_type: 'cab.request.submitted',
+      subject: REQUEST_ID,
+      data: { intent_id: INTENT_ID, pack_id: packId, pack_version: '1.0', pack_digest: digest },
+    },
+  ];
+  if (outcome === 'pending') return specs;
+  const decision = outcome === 'approved' ? 'approve' : 'deny';
+  specs.push(
+    { event_type: 'cab.vote.cast', subject: REQUEST_ID, data: { decision, reviewer: 'user-cab' } },
+    {
+      event_type: 'cab.request.decided',
+      subject: REQUEST_ID,
+      data: { from: 'pending', to: outcome, change_type: 'normal', approvals: 1, denials: 0 },
+    },
+  );
+  return specs;
+}
+
+/** The predicate the cab domain signs when the request is approved. */
+export function decisionPredicateFixture(
+  packId: string,
+  body: PackBody,
+  digest: string,
+): DecisionPredicate {
+  return {
+    request_id: REQUEST_ID,
+    intent_id: INTENT_ID,
+    pack: { id: packId, version: body.version, digest },
+    plane: body.deployment_intent.plane,
+    status: 'approved',
+    change_type: 'normal',
+    votes: [
+      {
+        reviewer_id: 'user-cab',
+        reviewer_email: 'cab@example.org',
+        roles: ['cab_member'],
+        decision: 'approve',
+        at: '2026-11-20T10:00:50.000Z',
+      },
+    ],
+    conditions: [],
+    risk: {
+      score: body.risk.score,
+      model_version: body.risk.model_version,
+      recommendation: body.risk.recommendation,
+    },
+    approval_policy_version: '1.0',
+    decided_at: '2026-11-20T10:00:50.000Z',
+    authorization_expires_at: '2026-12-04T10:00:50.000Z',
+  };
+}
+
 export interface BundleOptions {
   /** Replaces the SBOM's bytes (in the body's ref and in the documents). */
   sbom?: Buffer;
@@ -432,6 +502,8 @@ export interface BundleOptions {
   /** seq of the first event: 1 starts at the genesis hash, anything else mid-chain. */
   startSeq?: number;
   specs?: EventSpec[];
+  /** The pack's CAB request (its events join the excerpt); none by default. */
+  cab?: CabOutcome;
 }
 
 /** A bundle exactly as the server exports one, everything consistent under `key`. */
@@ -445,7 +517,21 @@ export function buildBundle(options: BundleOptions = {}): {
   const digest = sha256Hex(canonicalJson(body));
   const startSeq = options.startSeq ?? 41;
   const prevHash = startSeq === 1 ? '0'.repeat(64) : sha256Hex(`event ${startSeq - 1}`);
-  const specs = options.specs ?? auditSpecs(packId, digest);
+  let specs = options.specs ?? auditSpecs(packId, digest);
+  let cabDecision: BundleCabDecision | undefined;
+  if (options.cab) {
+    // After the generation event and before the trailing redacted links.
+    specs = [...specs.slice(0, -2), ...cabSpecs(packId, digest, options.cab), ...specs.slice(-2)];
+    const statement = decisionStatement(
+      { name: body.artifact_filename, sha256: body.artifact_sha256 },
+      decisionPredicateFixture(packId, body, digest),
+    );
+    cabDecision = {
+      request_id: REQUEST_ID,
+      status: options.cab,
+      attestation: options.cab === 'approved' ? signDecision(statement, key) : null,
+    };
+  }
   const full = chainEvents(startSeq, prevHash, specs);
   const events = full.map((event, i) => (specs[i]!.redacted ? redact(event) : event));
   return {
@@ -458,6 +544,7 @@ export function buildBundle(options: BundleOptions = {}): {
       documents: bundleDocuments(options.sbom),
       audit: { events, checkpoint: signCheckpoint(key, full.at(-1)!) },
       public_key: { key_id: key.keyId, algorithm: 'ed25519', pem: key.publicKeyPem },
+      ...(cabDecision && { cab_decision: cabDecision }),
     },
   };
 }

@@ -25,6 +25,18 @@ export interface BundleDocument {
   content_base64: string;
 }
 
+/**
+ * The pack's CAB request as it stood at export. `request_id` and `status` are labels (not
+ * signed); the attestation is the server's signed decision (predicateType
+ * `urn:cabinet:cab-decision:v1`), present once the request was approved and null while it is
+ * pending or when it was denied or superseded.
+ */
+export interface BundleCabDecision {
+  request_id: string;
+  status: string;
+  attestation: DsseEnvelope | null;
+}
+
 /** The self-contained export of one pack (docs/architecture/pack-verification.md). */
 export interface EvidenceBundle {
   format: typeof BUNDLE_FORMAT;
@@ -40,6 +52,11 @@ export interface EvidenceBundle {
     checkpoint: Checkpoint | null;
   };
   public_key: { key_id: string; algorithm: 'ed25519'; pem: string };
+  /**
+   * The pack's CAB request and its decision attestation; null when the pack had not been
+   * submitted at export. Absent from bundles exported before decisions were bundled.
+   */
+  cab_decision?: BundleCabDecision | null;
 }
 
 export interface BundleCheck {

@@ -2,6 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import type { StoredAuditEvent } from '../audit/chain.js';
+import { APPROVED_STATUSES } from '../cab/cab-rules.js';
+import { DECISION_PREDICATE_TYPE, type DecisionStatement } from '../cab/decision-attestation.js';
 import { canonicalJson, sha256Hex } from '../platform/crypto/canonical-json.js';
 import {
   type BundleVerification,
@@ -9,15 +11,17 @@ import {
   type TrustedKey,
   verifyBundle,
 } from './bundle.js';
+import { CAB_APPROVED_STATUSES, CAB_DECISION_PREDICATE_TYPE } from './bundle-cab.js';
 import {
   auditSpecs,
   buildBundle,
   newSigningKey,
   PACK_ID,
   packBodyFixture,
+  REQUEST_ID,
   signCheckpoint,
 } from './bundle-test-fixture.js';
-import { DSSE_PAYLOAD_TYPE, packStatement, pae, signEnvelope } from './dsse.js';
+import { DSSE_PAYLOAD_TYPE, packStatement, pae, signEnvelope, signPayload } from './dsse.js';
 import type { PackBody } from './pack-body.js';
 
 const key = newSigningKey();
@@ -614,6 +618,274 @@ describe('verifyBundle: format', () => {
     expect(formats).toHaveLength(21);
     expect(formats.at(-1)).toBe('… and 10 more format problems');
     expect(messages(verify(bundle), 'format')).toHaveLength(8);
+  });
+});
+
+describe('verifyBundle: the CAB decision', () => {
+  const approved = buildBundle({ key, cab: 'approved' }).bundle;
+  const { digest, id: packId } = approved.pack;
+  const artifact = approved.pack.body.artifact_sha256;
+  const DECISION_PARTS = [
+    'cab_decision.signature',
+    'cab_decision.statement',
+    'cab_decision.subject',
+    'cab_decision.pack',
+    'cab_decision.audit',
+  ];
+
+  function statementOf(bundle: EvidenceBundle): DecisionStatement {
+    const payload = Buffer.from(bundle.cab_decision!.attestation!.payload, 'base64');
+    return JSON.parse(payload.toString('utf8')) as DecisionStatement;
+  }
+
+  /** The attestation edited and properly re-signed (by the trusted key unless told). */
+  function resigned(edit: (statement: DecisionStatement) => void, by = key): EvidenceBundle {
+    const bundle = fresh(approved);
+    const statement = statementOf(bundle);
+    edit(statement);
+    bundle.cab_decision!.attestation = signPayload(canonicalJson(statement), by);
+    return bundle;
+  }
+
+  function decidedEventSeq(bundle: EvidenceBundle): number {
+    const event = bundle.audit.events.find(
+      (e) => !('redacted' in e) && e.event_type === 'cab.request.decided',
+    );
+    return event!.seq;
+  }
+
+  it('verifies a bundle whose approved request carries its attestation, naming each check', () => {
+    const result = verify(fresh(approved));
+    expect(result.ok).toBe(true);
+    expect(result.checks.map((c) => c.part)).toEqual([
+      'format',
+      'key',
+      'pack.digest',
+      'envelope',
+      'envelope.statement',
+      ...approved.documents.map((d) => docPart(d.sha256)),
+      'audit',
+      ...DECISION_PARTS,
+    ]);
+    const message = (part: string) => result.checks.find((c) => c.part === part)?.message;
+    expect(message('cab_decision.signature')).toBe(
+      `the DSSE signature of key ${key.keyId} verifies over the decision statement`,
+    );
+    expect(message('cab_decision.statement')).toBe(
+      `request ${REQUEST_ID}: approved (normal change) at 2026-11-20T10:00:50.000Z, authorised until 2026-12-04T10:00:50.000Z`,
+    );
+    expect(message('cab_decision.subject')).toBe(
+      `the decision is about artifact ${artifact}, the pack's`,
+    );
+    expect(message('cab_decision.pack')).toBe(
+      `the decision approves this pack: ${packId} version 1.0, digest ${digest}`,
+    );
+    expect(message('cab_decision.audit')).toBe(
+      `cab.request.decided of request ${REQUEST_ID} at seq ${decidedEventSeq(approved)}`,
+    );
+  });
+
+  it('reads what the cab domain signs: its predicateType and approved statuses', () => {
+    expect(CAB_DECISION_PREDICATE_TYPE).toBe(DECISION_PREDICATE_TYPE);
+    expect(CAB_APPROVED_STATUSES).toEqual(APPROVED_STATUSES);
+    expect(statementOf(approved).predicateType).toBe(DECISION_PREDICATE_TYPE);
+  });
+
+  it.each(['pending', 'denied'] as const)(
+    'a %s request has no attestation: reported, and passing',
+    (outcome) => {
+      const result = verify(fresh(buildBundle({ key, cab: outcome }).bundle));
+      expect(result.ok).toBe(true);
+      expect(result.checks.filter((c) => c.part.startsWith('cab_decision'))).toEqual([
+        {
+          part: 'cab_decision',
+          ok: true,
+          message: `request ${REQUEST_ID} is ${outcome}: not approved: no decision attestation`,
+        },
+      ]);
+    },
+  );
+
+  it('a bundle without cab_decision still verifies (older bundles), and so does null', () => {
+    const old = verify(fresh());
+    expect(old.ok).toBe(true);
+    expect(old.checks.some((c) => c.part.startsWith('cab_decision'))).toBe(false);
+    const unsubmitted = fresh();
+    unsubmitted.cab_decision = null;
+    const result = verify(unsubmitted);
+    expect(result.ok).toBe(true);
+    expect(result.checks.at(-1)).toEqual({
+      part: 'cab_decision',
+      ok: true,
+      message:
+        'no CAB request: the pack had not been submitted to the CAB when the bundle was exported',
+    });
+  });
+
+  it('the payload edited, not re-signed', () => {
+    const bundle = fresh(approved);
+    const text = Buffer.from(bundle.cab_decision!.attestation!.payload, 'base64').toString();
+    bundle.cab_decision!.attestation!.payload = Buffer.from(
+      text.replace('"approval_policy_version":"1.0"', '"approval_policy_version":"9.0"'),
+    ).toString('base64');
+    const result = verify(bundle);
+    expect(failed(result)).toEqual(DECISION_PARTS.slice(0, 4));
+    expect(messages(result, 'cab_decision.signature')).toEqual([
+      `the signature of key ${key.keyId} does not verify over the payload`,
+    ]);
+    expect(messages(result, 'cab_decision.pack')).toEqual([
+      'not checked: the decision attestation did not verify',
+    ]);
+  });
+
+  it('a tampered predicate: another pack digest (or id, version), re-signed', () => {
+    const result = verify(
+      resigned((s) => {
+        s.predicate.pack.digest = 'd'.repeat(64);
+      }),
+    );
+    expect(failed(result)).toEqual(['cab_decision.pack']);
+    expect(messages(result, 'cab_decision.pack')).toEqual([
+      `the decision names pack digest ${'d'.repeat(64)}, not ${digest}: it approved another pack (or version)`,
+    ]);
+    const other = verify(
+      resigned((s) => {
+        s.predicate.pack = { id: 'pack-2', version: '1.1', digest };
+      }),
+    );
+    expect(messages(other, 'cab_decision.pack')).toEqual([
+      `the decision names pack id pack-2, not ${packId}, version 1.1, not 1.0: it approved another pack (or version)`,
+    ]);
+  });
+
+  it('a wrong subject', () => {
+    const result = verify(
+      resigned((s) => {
+        s.subject = [{ name: 'other.msi', digest: { sha256: 'a'.repeat(64) } }];
+      }),
+    );
+    expect(failed(result)).toEqual(['cab_decision.subject']);
+    expect(messages(result, 'cab_decision.subject')).toEqual([
+      `the decision's subject is sha256 ${'a'.repeat(64)}, not the pack's artifact ${artifact}`,
+    ]);
+  });
+
+  it('a wrong key', () => {
+    const result = verify(resigned(() => {}, other));
+    expect(failed(result)).toEqual(DECISION_PARTS.slice(0, 4));
+    expect(messages(result, 'cab_decision.signature')).toEqual([
+      `the decision attestation is signed by key ${other.keyId}, not by a key you trust`,
+    ]);
+    // Trusting that key too, the decision verifies: it is consistent, only its signer differs.
+    expect(
+      verify(
+        resigned(() => {}, other),
+        [...trusted, { pem: other.publicKeyPem }],
+      ).ok,
+    ).toBe(true);
+  });
+
+  it('a wrong predicateType, and the pack envelope passed off as the decision', () => {
+    const result = verify(
+      resigned((s) => {
+        (s as { predicateType: string }).predicateType = 'https://slsa.dev/provenance/v1';
+      }),
+    );
+    expect(failed(result)).toEqual(['cab_decision.statement']);
+    expect(messages(result, 'cab_decision.statement')).toEqual([
+      'predicateType is https://slsa.dev/provenance/v1, not urn:cabinet:cab-decision:v1',
+    ]);
+    const bundle = fresh(approved);
+    bundle.cab_decision!.attestation = bundle.envelope;
+    const swapped = verify(bundle);
+    expect(failed(swapped)).toEqual(['cab_decision.statement', 'cab_decision.pack']);
+    expect(messages(swapped, 'cab_decision.statement')).toEqual([
+      'predicateType is urn:cabinet:evidence-pack:v1, not urn:cabinet:cab-decision:v1',
+      'the signed predicate is not a CAB decision: predicate.request_id: Invalid input: expected string, received undefined',
+    ]);
+  });
+
+  it('the request relabelled: the attestation decides another one', () => {
+    const bundle = fresh(approved);
+    bundle.cab_decision!.request_id = 'req-other';
+    const result = verify(bundle);
+    expect(failed(result)).toEqual(['cab_decision.statement', 'cab_decision.audit']);
+    expect(messages(result, 'cab_decision.statement')).toEqual([
+      `the attestation decides request ${REQUEST_ID}, the bundle labels it request req-other`,
+    ]);
+    expect(messages(result, 'cab_decision.audit')).toEqual([
+      'no opened cab.request.decided event names request req-other: the decision is not in the chain',
+    ]);
+  });
+
+  it('the decision event redacted, or recording another status', () => {
+    const bundle = fresh(approved);
+    const seq = decidedEventSeq(bundle);
+    bundle.audit.events = bundle.audit.events.map((e) =>
+      e.seq === seq ? { seq, prev_hash: e.prev_hash, hash: e.hash, redacted: true as const } : e,
+    );
+    const result = verify(bundle);
+    expect(failed(result)).toEqual(['cab_decision.audit']);
+    expect(messages(result, 'cab_decision.audit')).toEqual([
+      `no opened cab.request.decided event names request ${REQUEST_ID}: the decision is not in the chain`,
+    ]);
+    const relabelled = resigned((s) => {
+      s.predicate.status = 'approved_with_conditions';
+    });
+    relabelled.cab_decision!.status = 'approved_with_conditions';
+    expect(messages(verify(relabelled), 'cab_decision.audit')).toEqual([
+      `the cab.request.decided event of request ${REQUEST_ID} (seq ${seq}) records approved, the attestation says approved_with_conditions`,
+    ]);
+    const mislabelled = fresh(approved);
+    mislabelled.cab_decision!.status = 'auto_approved';
+    expect(messages(verify(mislabelled), 'cab_decision.statement')).toEqual([
+      'the attestation says approved, the bundle labels the request auto_approved',
+    ]);
+  });
+
+  it('an approval hidden: the attestation or the whole member removed', () => {
+    const stripped = fresh(approved);
+    stripped.cab_decision!.attestation = null;
+    const result = verify(stripped);
+    expect(failed(result)).toEqual(['cab_decision']);
+    expect(messages(result, 'cab_decision')).toEqual([
+      `request ${REQUEST_ID} is approved but the bundle carries no decision attestation: it was removed`,
+    ]);
+    stripped.cab_decision!.status = 'pending';
+    expect(messages(verify(stripped), 'cab_decision')).toEqual([
+      `seq ${decidedEventSeq(approved)} records request ${REQUEST_ID} approved, but the bundle labels it pending and carries no decision attestation: it was removed`,
+    ]);
+    const submittedSeq = decidedEventSeq(approved) - 2;
+    for (const removed of [null, undefined]) {
+      const bundle = fresh(approved);
+      if (removed === null) bundle.cab_decision = null;
+      else delete bundle.cab_decision;
+      const verdict = verify(bundle);
+      expect(failed(verdict)).toEqual(['cab_decision']);
+      expect(messages(verdict, 'cab_decision')).toEqual([
+        `seq ${submittedSeq} records the pack's submission to the CAB as request ${REQUEST_ID}, but the bundle carries no cab_decision: it was removed`,
+      ]);
+    }
+  });
+
+  it('an unreadable cab_decision is a format problem, and what needs the pack is skipped', () => {
+    const bundle = fresh(approved) as unknown as { cab_decision: Record<string, unknown> };
+    bundle.cab_decision.extra = true;
+    const result = verify(bundle);
+    expect(failed(result)).toEqual(['format', 'cab_decision']);
+    expect(messages(result, 'format')).toEqual(['cab_decision: Unrecognized key: "extra"']);
+    expect(messages(result, 'cab_decision')).toEqual([
+      'not checked: cab_decision could not be read (see format)',
+    ]);
+    const noPack = fresh(approved);
+    (noPack.pack as unknown as Record<string, unknown>).digest = 'XYZ';
+    const skipped = verify(noPack);
+    expect(messages(skipped, 'cab_decision.subject')).toEqual([
+      'not checked: the pack could not be read (see format)',
+    ]);
+    expect(messages(skipped, 'cab_decision.pack')).toEqual([
+      'not checked: the pack could not be read (see format)',
+    ]);
   });
 });
 

@@ -7,16 +7,19 @@
  */
 import { canonicalJson, sameJsonValue, sha256Hex } from '../platform/crypto/canonical-json.js';
 import { checkAudit } from './bundle-audit.js';
+import { checkCabDecision } from './bundle-cab.js';
 import { checkDocuments } from './bundle-documents.js';
-import { checkEmbeddedKey, type ResolvedKey, resolveTrustedKeys } from './bundle-keys.js';
-import { type ParsedEnvelope, type ParsedPack, readBundle } from './bundle-schema.js';
+import { checkSignedEnvelope, subjectDigests } from './bundle-envelope.js';
+import { checkEmbeddedKey, resolveTrustedKeys } from './bundle-keys.js';
+import { type ParsedPack, readBundle } from './bundle-schema.js';
 import { type BundleVerification, CheckList, type VerifyBundleOptions } from './bundle-types.js';
-import { type ParsedStatement, verifyEnvelope } from './dsse.js';
+import type { ParsedStatement } from './dsse.js';
 import { PACK_PREDICATE_TYPE } from './pack-body.js';
 
 export {
   BUNDLE_FORMAT,
   type BundleAuditEvent,
+  type BundleCabDecision,
   type BundleCheck,
   type BundleDocument,
   type BundleVerification,
@@ -28,6 +31,12 @@ export {
 } from './bundle-types.js';
 
 const UNREADABLE = (what: string) => `${what} could not be read (see format)`;
+
+const PACK = {
+  part: 'envelope',
+  name: 'the envelope',
+  statement: 'the in-toto statement',
+} as const;
 
 export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): BundleVerification {
   const checks = new CheckList();
@@ -48,7 +57,7 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Bun
   }
 
   let statement: ParsedStatement | undefined;
-  if (parsed.envelope) statement = checkEnvelope(parsed.envelope, trusted, checks);
+  if (parsed.envelope) statement = checkSignedEnvelope(parsed.envelope, trusted, checks, PACK);
   else checks.skip('envelope', UNREADABLE('the envelope'));
   if (!statement) {
     checks.skip('envelope.statement', 'the envelope did not verify');
@@ -66,6 +75,12 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Bun
 
   if (parsed.audit) checkAudit(parsed.audit, pack, trusted, checks);
   else checks.skip('audit', UNREADABLE('the audit events'));
+
+  if (parsed.cabDecision === 'unreadable') {
+    checks.skip('cab_decision', UNREADABLE('cab_decision'));
+  } else {
+    checkCabDecision(parsed.cabDecision, pack, parsed.audit, trusted, checks);
+  }
   return checks.result();
 }
 
@@ -87,41 +102,6 @@ function checkPack(pack: ParsedPack, bodyText: string, checks: CheckList): void 
   }
 }
 
-/** The statement, when the envelope verifies under a trusted key whose id it names. */
-function checkEnvelope(
-  envelope: ParsedEnvelope,
-  trusted: readonly ResolvedKey[],
-  checks: CheckList,
-): ParsedStatement | undefined {
-  if (envelope.signatures.length === 0) {
-    checks.fail('envelope', 'the envelope carries no signature');
-    return undefined;
-  }
-  const named = new Set(envelope.signatures.map((s) => s.keyid));
-  const candidates = trusted.filter((k) => named.has(k.keyId));
-  if (candidates.length === 0) {
-    checks.fail(
-      'envelope',
-      `the envelope is signed by key ${[...named].join(', ')}, not by a key you trust`,
-    );
-    return undefined;
-  }
-  let problem = '';
-  for (const key of candidates) {
-    const result = verifyEnvelope(envelope, key.pem);
-    if (result.ok) {
-      checks.pass(
-        'envelope',
-        `the DSSE signature of key ${result.keyId} verifies over the in-toto statement`,
-      );
-      return result.statement;
-    }
-    problem ||= result.problem;
-  }
-  checks.fail('envelope', problem);
-  return undefined;
-}
-
 function checkStatement(
   statement: ParsedStatement,
   pack: ParsedPack,
@@ -138,10 +118,7 @@ function checkStatement(
     fail(`predicateType is ${statement.predicateType}, not ${PACK_PREDICATE_TYPE}`);
   }
   const artifact = pack.body.artifact_sha256;
-  const digests = statement.subject.map((s) => {
-    const digest = s.digest as { sha256?: unknown } | null | undefined;
-    return typeof digest === 'object' && digest !== null ? digest.sha256 : undefined;
-  });
+  const digests = subjectDigests(statement);
   if (!digests.includes(artifact)) {
     fail(
       `the signed subject is sha256 ${digests.map(String).join(', ') || '(none)'}, not the pack's artifact ${artifact}`,

@@ -14,7 +14,12 @@ import type { Database, Executor, Trx } from '../platform/db/database.js';
 import { isUniqueViolation } from '../platform/db/database.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../platform/errors.js';
 import { uuidv7 } from '../platform/ids.js';
-import { type BundleVerification, type EvidenceBundle, verifyBundle } from './bundle.js';
+import {
+  type BundleCabDecision,
+  type BundleVerification,
+  type EvidenceBundle,
+  verifyBundle,
+} from './bundle.js';
 import { PACK_GENERATED_EVENT } from './bundle-audit.js';
 import { exportBundle } from './bundle-export.js';
 import { packStatementText, signPayload } from './dsse.js';
@@ -56,9 +61,18 @@ export interface NewVersionListener {
   ): Promise<void>;
 }
 
+/** The pack's CAB request and its decision attestation, for the bundle (the cab domain). */
+export interface PackDecisions {
+  ofPack(packId: string, db?: Executor): Promise<BundleCabDecision | null>;
+}
+
 export interface IntentLocks {
   get(id: string, db?: Executor): Promise<Intent>;
   getForUpdate(trx: Trx, id: string): Promise<Intent>;
+}
+
+function sameDecision(a: BundleCabDecision | null, b: BundleCabDecision | null): boolean {
+  return a?.request_id === b?.request_id && a?.status === b?.status;
 }
 
 function view(pack: StoredPack): PackView {
@@ -81,6 +95,7 @@ export class PackService {
   readonly #intents: IntentLocks;
   readonly #assessment: AssessmentService;
   readonly #newVersions: NewVersionListener;
+  readonly #decisions: PackDecisions;
 
   constructor(deps: {
     database: Database;
@@ -90,6 +105,7 @@ export class PackService {
     intents: IntentLocks;
     assessment: AssessmentService;
     newVersions: NewVersionListener;
+    decisions: PackDecisions;
   }) {
     this.#database = deps.database;
     this.#clock = deps.clock;
@@ -98,6 +114,7 @@ export class PackService {
     this.#intents = deps.intents;
     this.#assessment = deps.assessment;
     this.#newVersions = deps.newVersions;
+    this.#decisions = deps.decisions;
   }
 
   /**
@@ -260,22 +277,33 @@ export class PackService {
     const pack = await this.#stored(id);
     const body = parseBody(pack);
     const db = this.#database.db;
-    const openSubjects = new Set<string>([
+    const subjects = [
       pack.intent_id,
       pack.artifact_sha256,
       ...(await listEvidenceIds(db, pack.intent_id)),
       ...(await listPackIds(db, pack.intent_id)),
       ...body.exception_records.map((e) => e.id),
-    ]);
-    return exportBundle({
-      db,
-      audit: this.#audit,
-      clock: this.#clock,
-      signingKey: this.#key,
-      pack,
-      body,
-      openSubjects,
-    });
+    ];
+    // The request and the audit excerpt are read apart: a submission or decision in between
+    // would leave a bundle that contradicts itself (an approval in the chain, none in
+    // cab_decision), so the request is read again after the export and the export redone if
+    // it moved. It moves at most twice (submitted, then decided: final), so the third stands.
+    for (let attempt = 1; ; attempt += 1) {
+      const cabDecision = await this.#decisions.ofPack(pack.id, db);
+      const bundle = await exportBundle({
+        db,
+        audit: this.#audit,
+        clock: this.#clock,
+        signingKey: this.#key,
+        pack,
+        body,
+        // The request's votes, decision and conditions ship unredacted.
+        openSubjects: new Set(cabDecision ? [...subjects, cabDecision.request_id] : subjects),
+        cabDecision,
+      });
+      const after = await this.#decisions.ofPack(pack.id, db);
+      if (attempt === 3 || sameDecision(cabDecision, after)) return bundle;
+    }
   }
 
   /**
