@@ -129,6 +129,7 @@ export async function createContainer(
     signingKey,
     intents,
     assessment,
+    evidence,
     newVersions: cabGateway,
     decisions: cabGateway,
   });

@@ -1,6 +1,6 @@
 import type { AssessmentService } from '../assessment/assessment-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { listEvidenceIds, listEvidenceKinds } from '../evidence/evidence-store.js';
+import type { EvidenceKind } from '../evidence/parse-evidence.js';
 import type { Intent } from '../intents/intent-service.js';
 import type { Clock } from '../platform/clock.js';
 import type { Context } from '../platform/context.js';
@@ -66,6 +66,15 @@ export interface PackDecisions {
   ofPack(packId: string, db?: Executor): Promise<BundleCabDecision | null>;
 }
 
+/** What a pack reads of the intake (the evidence domain's service). */
+export interface EvidenceLookup {
+  kinds(
+    intentId: string,
+    db?: Executor,
+  ): Promise<{ kind: EvidenceKind; artifact_sha256: string }[]>;
+  ids(intentId: string, db?: Executor): Promise<string[]>;
+}
+
 export interface IntentLocks {
   get(id: string, db?: Executor): Promise<Intent>;
   getForUpdate(trx: Trx, id: string): Promise<Intent>;
@@ -94,6 +103,7 @@ export class PackService {
   readonly #key: SigningKey;
   readonly #intents: IntentLocks;
   readonly #assessment: AssessmentService;
+  readonly #evidence: EvidenceLookup;
   readonly #newVersions: NewVersionListener;
   readonly #decisions: PackDecisions;
 
@@ -104,6 +114,7 @@ export class PackService {
     signingKey: SigningKey;
     intents: IntentLocks;
     assessment: AssessmentService;
+    evidence: EvidenceLookup;
     newVersions: NewVersionListener;
     decisions: PackDecisions;
   }) {
@@ -113,6 +124,7 @@ export class PackService {
     this.#key = deps.signingKey;
     this.#intents = deps.intents;
     this.#assessment = deps.assessment;
+    this.#evidence = deps.evidence;
     this.#newVersions = deps.newVersions;
     this.#decisions = deps.decisions;
   }
@@ -157,7 +169,7 @@ export class PackService {
     }
     const [assessment, items, previous] = await Promise.all([
       this.#assessment.assess(intentId, { db: trx }),
-      listEvidenceKinds(trx, intentId),
+      this.#evidence.kinds(intentId, trx),
       latestPack(trx, intentId),
     ]);
     const blockers = packBlockers(assessment, items);
@@ -280,7 +292,7 @@ export class PackService {
     const subjects = [
       pack.intent_id,
       pack.artifact_sha256,
-      ...(await listEvidenceIds(db, pack.intent_id)),
+      ...(await this.#evidence.ids(pack.intent_id, db)),
       ...(await listPackIds(db, pack.intent_id)),
       ...body.exception_records.map((e) => e.id),
     ];
