@@ -614,6 +614,7 @@ describe.each(dbKinds)('CAB workflow on %s', (kind) => {
     let cursor: string | null = null;
     do {
       const page = await q(`sort=-risk_score&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.counts_by_band === null).toBe(cursor !== null);
       seen.push(...page.requests.map((r) => r.id));
       cursor = page.next_cursor;
     } while (cursor);

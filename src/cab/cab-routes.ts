@@ -125,7 +125,7 @@ export function registerCabRoutes(app: FastifyInstance, deps: Deps): void {
         summary: 'The CAB queue: pending requests, filtered, sorted, cursor-paginated',
         querystring: listQuery,
         response: {
-          200: pageSchema.extend({ counts_by_band: z.record(z.string(), z.number()) }),
+          200: pageSchema.extend({ counts_by_band: z.record(z.string(), z.number()).nullable() }),
           ...commonErrors,
         },
       },
@@ -138,7 +138,10 @@ export function registerCabRoutes(app: FastifyInstance, deps: Deps): void {
         statuses.length === 0
           ? { requests: [], next_cursor: null }
           : await list(request.query, statuses);
-      return { ...page, counts_by_band: await cab.countsByBand(['pending']) };
+      // Counted once, with the first page: paging on does not count the queue again.
+      const counts =
+        request.query.cursor === undefined ? await cab.countsByBand(['pending']) : null;
+      return { ...page, counts_by_band: counts };
     },
   );
 

@@ -385,7 +385,7 @@ export class CabService {
       updated_at: vote.at,
     };
     if (to === 'pending') {
-      await store.updateRequest(trx, counted, before.revision);
+      await store.updateRequest(trx, counted, before);
       return;
     }
     const decided = this.#decided(
@@ -395,7 +395,7 @@ export class CabService {
       notes,
       now,
     );
-    await store.updateRequest(trx, decided, before.revision);
+    await store.updateRequest(trx, decided, before);
     await this.#recordDecision(trx, ctx, before, decided, all);
   }
 
@@ -606,7 +606,7 @@ export class CabService {
         revision: before.revision + 1,
         updated_at: now.toISOString(),
       };
-      await store.updateRequest(trx, after, before.revision);
+      await store.updateRequest(trx, after, before);
       await store.insertDecision(trx, {
         request_id: after.id,
         status: to,
@@ -668,7 +668,7 @@ export class CabService {
         revision: before.revision + 1,
         updated_at: now,
       };
-      await store.updateRequest(trx, after, before.revision);
+      await store.updateRequest(trx, after, before);
       await this.#d.audit.append(trx, ctx, {
         type: 'cab.request.stale',
         subject: id,

@@ -184,13 +184,23 @@ export async function insertRequest(db: Executor, record: CabRequestRecord): Pro
   await db.insertInto('cab_requests').values(toRow(record)).execute();
 }
 
+/**
+ * Writes what changed between `before` and `after` (the caller holds the row): only those
+ * columns, so the indexes on the columns that did not change are left alone.
+ */
 export async function updateRequest(
   db: Executor,
-  record: CabRequestRecord,
-  expectedRevision: number,
+  after: CabRequestRecord,
+  before: CabRequestRecord,
 ): Promise<void> {
-  const { id, pack_id, submitted_by, submitted_at, ...changes } = toRow(record);
-  await updateAtRevision(db, 'cab_requests', id, changes, expectedRevision, 'CAB request');
+  const next = toRow(after);
+  const previous = toRow(before);
+  const changes = Object.fromEntries(
+    Object.entries(next).filter(
+      ([column, value]) => value !== previous[column as keyof CabRequestsTable],
+    ),
+  );
+  await updateAtRevision(db, 'cab_requests', after.id, changes, before.revision, 'CAB request');
 }
 
 export async function findRequest(db: Executor, id: string): Promise<CabRequestRecord | null> {
@@ -292,12 +302,10 @@ export async function listRequests(
   if (filters.intent_id) query = query.where('intent_id', '=', filters.intent_id);
   const after = filters.after;
   if (after) {
-    const op = descending ? '<' : '>';
-    query = query.where(({ eb, or, and }) =>
-      or([
-        eb(column, op, after.value as never),
-        and([eb(column, '=', after.value as never), eb('id', op, after.id)]),
-      ]),
+    // A row-value comparison, so the index on (…, sort key, id) seeks to the cursor instead
+    // of filtering every row before it: a deep page costs what the first one does.
+    query = query.where(({ eb, refTuple, tuple }) =>
+      eb(refTuple(column, 'id'), descending ? '<' : '>', tuple(after.value as never, after.id)),
     );
   }
   const direction = descending ? 'desc' : 'asc';

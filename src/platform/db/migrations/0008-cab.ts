@@ -86,9 +86,13 @@ export function cab(dialect: DialectName): Migration {
         ['cab_requests_score', ['risk_score', 'id']],
         ['cab_requests_submitted', ['submitted_at', 'id']],
         ['cab_requests_band', ['recommendation', 'status', 'submitted_at', 'id']],
+        ['cab_requests_band_score', ['recommendation', 'status', 'risk_score', 'id']],
         ['cab_requests_plane', ['plane', 'status', 'submitted_at', 'id']],
+        ['cab_requests_plane_score', ['plane', 'status', 'risk_score', 'id']],
         ['cab_requests_change_type', ['change_type', 'status', 'submitted_at', 'id']],
+        ['cab_requests_change_type_score', ['change_type', 'status', 'risk_score', 'id']],
         ['cab_requests_submitter', ['submitted_by', 'status', 'submitted_at', 'id']],
+        ['cab_requests_submitter_score', ['submitted_by', 'status', 'risk_score', 'id']],
         ['cab_requests_intent', ['intent_id', 'status']],
         // The queue's counts per band: an index-only count within one status.
         ['cab_requests_status_band', ['status', 'recommendation']],
