@@ -23,6 +23,12 @@ export const groups: readonly BenchGroup[] = [
     load: () => import('./audit.js'),
   },
   {
+    name: 'cab',
+    description:
+      'CAB: approve decisions/s and p99 (SQLite, PostgreSQL 1 and 2 processes) and the queue over 100k requests vs an authenticated GET, `cabinet gate` vs node -e 0',
+    load: () => import('./cab.js'),
+  },
+  {
     name: 'intake',
     description:
       'evidence and artifact intake: parse/add vs JSON.parse + SHA-256, 50 MB SBOM memory, 413, upload speed',
