@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import { buildApp } from './app.js';
 import { sweepStaleUploads } from './blobs/blob-parts.js';
 import type { Container } from './composition-root.js';
@@ -54,7 +53,7 @@ export function scheduledJobs(container: Container): ScheduledJob[] {
           {
             name: 'sqlite-checkpoint',
             intervalMs: 10_000,
-            run: () => sql`pragma wal_checkpoint(PASSIVE)`.execute(database.db),
+            run: () => database.checkpoint(),
           },
         ]
       : []),

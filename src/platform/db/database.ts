@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DatabaseSchema } from './schema.js';
+import { type CheckpointResult, SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { ImmediateSqliteDialect, SqliteBooleanPlugin } from './sqlite-dialect.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -17,6 +18,11 @@ export interface Database {
   readonly db: Db;
   /** Runs `work` in one transaction: every query inside commits together or not at all. */
   transaction<T>(work: (trx: Trx) => Promise<T>): Promise<T>;
+  /**
+   * SQLite: folds the WAL back into the database file, off the serving thread. PostgreSQL
+   * manages its own WAL: nothing to do (null).
+   */
+  checkpoint(): Promise<CheckpointResult | null>;
   close(): Promise<void>;
 }
 
@@ -47,7 +53,7 @@ function createSqlite(file: string): Database {
   connection.pragma('synchronous = NORMAL');
   // No checkpoint inside a request's COMMIT: with the default (every 1,000 pages) the commit
   // of a 256 MB upload copies all of it from the WAL into the database before answering.
-  // The scheduler checkpoints instead (server.ts, job sqlite-checkpoint).
+  // The scheduler checkpoints instead (server.ts, job sqlite-checkpoint), on a worker thread.
   connection.pragma('wal_autocheckpoint = 0');
   connection.pragma('busy_timeout = 10000');
   connection.pragma('foreign_keys = ON');
@@ -55,7 +61,16 @@ function createSqlite(file: string): Database {
     dialect: new ImmediateSqliteDialect({ database: connection }),
     plugins: [new SqliteBooleanPlugin()],
   });
-  return wrap('sqlite', db);
+  if (file === ':memory:') return wrap('sqlite', db);
+  const checkpointer = new SqliteCheckpointer(file);
+  return {
+    ...wrap('sqlite', db),
+    checkpoint: () => checkpointer.checkpoint(),
+    async close() {
+      await checkpointer.close();
+      await db.destroy();
+    },
+  };
 }
 
 function createPostgres(url: string, poolSize: number): Database {
@@ -81,6 +96,7 @@ function wrap(dialect: DialectName, db: Db): Database {
     dialect,
     db,
     transaction: (work) => db.transaction().execute(work),
+    checkpoint: async () => null,
     close: () => db.destroy(),
   };
 }
