@@ -55,6 +55,8 @@ export class SqliteCheckpointer {
     if (!worker) return;
     await this.#queue;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
+    // Unreferenced, the worker would let a process that awaits its exit end unsettled.
+    worker.ref();
     worker.postMessage('close');
     await exited;
   }
