@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
 import { isRole, ROLES, type Role } from '../identity/roles.js';
-import { createDatabase } from '../platform/db/database.js';
-import { migrateToLatest, pendingMigrations } from '../platform/db/migrate.js';
 import { BadRequestError } from '../platform/errors.js';
 import { type CliIo, cliContext, printTable, withContainer } from './cli-io.js';
 
@@ -25,7 +22,14 @@ export function registerAdminCommands(program: Command, io: CliIo): void {
     .command('migrate')
     .description('apply pending database migrations (the server also migrates on start)')
     .action(async () => {
-      const database = createDatabase(loadConfig(io.env).databaseUrl);
+      // Loaded here, not at start: the database drivers are for the commands that use them.
+      const { loadConfig } = await import('../config/config.js');
+      const databaseUrl = loadConfig(io.env).databaseUrl;
+      const [{ createDatabase }, { migrateToLatest, pendingMigrations }] = await Promise.all([
+        import('../platform/db/database.js'),
+        import('../platform/db/migrate.js'),
+      ]);
+      const database = createDatabase(databaseUrl);
       try {
         const before = await pendingMigrations(database);
         await migrateToLatest(database);

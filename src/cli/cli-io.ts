@@ -1,5 +1,7 @@
-import { type Container, createContainer } from '../composition-root.js';
-import { type Config, ConfigError, loadConfig } from '../config/config.js';
+// Only light modules load statically: every command pays for this file's imports at start,
+// and `cabinet gate` in a pipeline must start in a blink. The container comes on demand.
+import type { Container } from '../composition-root.js';
+import type { Config, ConfigError } from '../config/config.js';
 import type { Context } from '../platform/context.js';
 import { DomainError } from '../platform/errors.js';
 
@@ -39,7 +41,9 @@ export async function withContainer<T>(
   io: CliIo,
   work: (container: Container, config: Config) => Promise<T>,
 ): Promise<T> {
+  const { loadConfig } = await import('../config/config.js');
   const config = loadConfig(io.env);
+  const { createContainer } = await import('../composition-root.js');
   const container = await createContainer(config);
   try {
     return await work(container, config);
@@ -51,7 +55,7 @@ export async function withContainer<T>(
 /** Maps a failure to one line on stderr and an exit code: 2 for bad input, 1 otherwise. */
 export function reportFailure(io: CliIo, error: unknown): number {
   if (error instanceof CliExit) return error.code;
-  if (error instanceof ConfigError) {
+  if (isConfigError(error)) {
     io.err(`error: ${error.message}`);
     return 2;
   }
@@ -62,6 +66,11 @@ export function reportFailure(io: CliIo, error: unknown): number {
   }
   io.err(`error: ${(error as Error).message ?? String(error)}`);
   return 1;
+}
+
+/** By name, not instanceof: importing config.ts (and zod) here would slow every command. */
+function isConfigError(error: unknown): error is ConfigError {
+  return error instanceof Error && error.name === 'ConfigError' && 'variable' in error;
 }
 
 export function printTable(io: CliIo, items: readonly object[], columns: string[]): void {

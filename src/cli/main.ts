@@ -1,10 +1,16 @@
+/**
+ * The `cabinet` program. Start-up cost matters (`cabinet gate` is a pipeline step that must
+ * start, make one call and exit), so everything imported statically from here is light:
+ * commander, the API client, the command definitions and their help. What a command needs
+ * beyond that — the container and server, database drivers, bundle verification — its
+ * action loads with `await import()`. test/cab-cli.test.ts checks the static import graph.
+ */
 import { Command, CommanderError } from 'commander';
-import { createContainer } from '../composition-root.js';
-import { loadConfig } from '../config/config.js';
-import { startServer } from '../server.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
+import { registerCabCommands } from './cab-commands.js';
 import { type CliIo, processIo, reportFailure } from './cli-io.js';
+import { registerGateCommand } from './gate-command.js';
 import { registerIntentCommands } from './intent-commands.js';
 import { registerPackCommands } from './pack-commands.js';
 import { registerUploadCommands } from './upload-commands.js';
@@ -31,7 +37,13 @@ export function buildProgram(io: CliIo): Command {
     .command('serve')
     .description('run the API server (migrates on start; prints the first admin token once)')
     .action(async () => {
-      const container = await createContainer(loadConfig(io.env));
+      const { loadConfig } = await import('../config/config.js');
+      const config = loadConfig(io.env);
+      const [{ createContainer }, { startServer }] = await Promise.all([
+        import('../composition-root.js'),
+        import('../server.js'),
+      ]);
+      const container = await createContainer(config);
       const server = await startServer(container, io.out);
       await io.untilStopped();
       await server.stop();
@@ -42,6 +54,8 @@ export function buildProgram(io: CliIo): Command {
   registerUploadCommands(program, io);
   registerVerifyCommand(program, io);
   registerPackCommands(program, io);
+  registerCabCommands(program, io);
+  registerGateCommand(program, io);
   return program;
 }
 
