@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Clock } from '../platform/clock.js';
-import type { Database } from '../platform/db/database.js';
+import type { Context } from '../platform/context.js';
+import type { Database, Trx } from '../platform/db/database.js';
 import { BadRequestError } from '../platform/errors.js';
 import { createOnce } from '../platform/http/idempotency.js';
 import { commonErrors, idParams } from '../platform/http/schemas.js';
@@ -183,12 +184,7 @@ export function registerCabRoutes(app: FastifyInstance, deps: Deps): void {
     summary: string,
     body: z.ZodType,
     params: z.ZodType,
-    run: (
-      trx: Parameters<Parameters<Database['transaction']>[0]>[0],
-      ctx: import('../platform/context.js').Context,
-      params: Record<string, string>,
-      body: never,
-    ) => Promise<void>,
+    run: (trx: Trx, ctx: Context, params: Record<string, string>, body: never) => Promise<void>,
   ) =>
     r.post(
       url,
@@ -204,6 +200,7 @@ export function registerCabRoutes(app: FastifyInstance, deps: Deps): void {
       },
       async (request) => {
         const p = request.params as Record<string, string>;
+        // The body was validated against this route's schema; each action names its own type.
         await database.transaction((trx) => run(trx, request.ctx, p, request.body as never));
         return wire(cab.detail(p.id!));
       },

@@ -197,12 +197,6 @@ export interface RequestState {
  * The refusals of a vote, in the order they are checked: separation of duties is absolute,
  * then a final state, then stale evidence, then a second vote by the same member.
  */
-export function refusalOf(action: 'vote', state: RequestState, actorId: string): Refusal | null;
-export function refusalOf(
-  action: 'verify_condition' | 'comment' | 'post_review',
-  state: RequestState,
-  actorId: string,
-): Refusal | null;
 export function refusalOf(
   action: 'vote' | 'verify_condition' | 'comment' | 'post_review',
   state: RequestState,

@@ -652,9 +652,9 @@ export class CabService {
     let marked = 0;
     for (const id of await store.pendingRelyingOn(trx, exceptionId)) {
       const before = await this.#getForUpdate(trx, id);
-      if (before.status !== 'pending') continue;
       if (before.stale_reasons.some((r) => r.exception_id === exceptionId)) continue;
-      nextStatus('mark_stale', before.status, emptyFacts({}));
+      // Only a pending request goes stale (the machine has no other mark_stale rule).
+      if (nextStatus('mark_stale', before.status, emptyFacts({})) === null) continue;
       const now = this.#d.clock.now().toISOString();
       const reason: StaleReason = {
         code,
