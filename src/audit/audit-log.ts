@@ -4,6 +4,7 @@ import type { Context } from '../platform/context.js';
 import type { SigningKey } from '../platform/crypto/signing-key.js';
 import { verifyEd25519 } from '../platform/crypto/signing-key.js';
 import {
+  beforeCommit,
   type Database,
   type Executor,
   LOCKS,
@@ -63,6 +64,7 @@ export class AuditLog {
   readonly #clock: Clock;
   readonly #key: SigningKey;
   #appended = 0;
+  readonly #deferred = new WeakMap<Trx, { ctx: Context; entry: AuditEntry }[]>();
 
   constructor(database: Database, clock: Clock, key: SigningKey) {
     this.#database = database;
@@ -98,6 +100,25 @@ export class AuditLog {
     await insertEvent(trx, event);
     this.#appended += 1;
     return event;
+  }
+
+  /**
+   * Appends at the end of the caller's transaction, in call order, just before it commits:
+   * the event still commits with its change or not at all, but the chain's lock is taken
+   * only for the last statements instead of from the first event to COMMIT, so writers on
+   * other connections wait less (measured in `npm run bench -- cab` on PostgreSQL).
+   */
+  appendAtCommit(trx: Trx, ctx: Context, entry: AuditEntry): void {
+    let queue = this.#deferred.get(trx);
+    if (!queue) {
+      const entries: { ctx: Context; entry: AuditEntry }[] = [];
+      queue = entries;
+      this.#deferred.set(trx, entries);
+      beforeCommit(trx, async () => {
+        for (const item of entries) await this.append(trx, item.ctx, item.entry);
+      });
+    }
+    queue.push({ ctx, entry });
   }
 
   /** Appends in a transaction of its own: for refusals, whose business transaction never ran. */

@@ -262,7 +262,7 @@ export class CabService {
       updated_at: at,
     };
     await intents.moveStatus(trx, ctx, intent.id, 'submit', { cab_request_id: record.id });
-    await this.#d.audit.append(trx, ctx, {
+    this.#d.audit.appendAtCommit(trx, ctx, {
       type: 'cab.request.submitted',
       subject: record.id,
       data: {
@@ -365,7 +365,7 @@ export class CabService {
     });
     // Every vote on a pending request matches exactly one rule (deny, quorum ±, below quorum).
     const to = nextStatus('vote', 'pending', facts)!;
-    await this.#d.audit.append(trx, ctx, {
+    this.#d.audit.appendAtCommit(trx, ctx, {
       type: 'cab.vote.cast',
       subject: id,
       data: {
@@ -445,7 +445,7 @@ export class CabService {
     await this.#d.intents.moveStatus(trx, ctx, after.intent_id, approved ? 'approve' : 'deny', {
       cab_request_id: after.id,
     });
-    await this.#d.audit.append(trx, ctx, {
+    this.#d.audit.appendAtCommit(trx, ctx, {
       type: 'cab.request.decided',
       subject: after.id,
       data: {
@@ -618,7 +618,7 @@ export class CabService {
         superseded_request_id: after.id,
         new_pack_id: newPack.id,
       });
-      await this.#d.audit.append(trx, ctx, {
+      this.#d.audit.appendAtCommit(trx, ctx, {
         type: 'cab.request.superseded',
         subject: after.id,
         data: {
@@ -669,7 +669,7 @@ export class CabService {
         updated_at: now,
       };
       await store.updateRequest(trx, after, before);
-      await this.#d.audit.append(trx, ctx, {
+      this.#d.audit.appendAtCommit(trx, ctx, {
         type: 'cab.request.stale',
         subject: id,
         data: { reason },
@@ -722,7 +722,7 @@ export class CabService {
       notes,
       at,
     });
-    await this.#d.audit.append(trx, ctx, {
+    this.#d.audit.appendAtCommit(trx, ctx, {
       type: 'cab.condition.verified',
       subject: id,
       data: { condition_id: conditionId, text: condition.text, notes },
@@ -740,7 +740,7 @@ export class CabService {
       at: now.toISOString(),
     };
     await store.insertComment(trx, comment);
-    await this.#d.audit.append(trx, ctx, {
+    this.#d.audit.appendAtCommit(trx, ctx, {
       type: 'cab.comment.added',
       subject: id,
       data: { comment_id: comment.id, text },
@@ -776,7 +776,7 @@ export class CabService {
       notes: input.notes,
       at,
     });
-    await this.#d.audit.append(trx, ctx, {
+    this.#d.audit.appendAtCommit(trx, ctx, {
       type: 'cab.post_review.recorded',
       subject: id,
       data: { outcome: input.outcome, notes: input.notes, due_at: request.post_review_due_at },

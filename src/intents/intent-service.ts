@@ -243,7 +243,7 @@ export class IntentService {
       updated_at: this.#clock.now().toISOString(),
     };
     await store.updateIntent(trx, after, intent.revision);
-    await this.#audit.append(trx, ctx, {
+    this.#audit.appendAtCommit(trx, ctx, {
       type: `intent.${rule.to}`,
       subject: intentId,
       data: { from: intent.status, to: rule.to, revision: after.revision, ...data },

@@ -91,11 +91,34 @@ function createPostgres(url: string, poolSize: number): Database {
   return wrap('postgres', db);
 }
 
+/** Work registered to run inside a transaction just before it commits (see beforeCommit). */
+const commitHooks = new WeakMap<Trx, (() => Promise<void>)[]>();
+
+/**
+ * Runs `hook` inside `trx` after its work and just before COMMIT. For what must be last in a
+ * transaction and hold a shared lock only briefly (the audit chain's head). Only for
+ * transactions opened by Database.transaction: anywhere else the hook could never run, so
+ * that is refused.
+ */
+export function beforeCommit(trx: Trx, hook: () => Promise<void>): void {
+  const hooks = commitHooks.get(trx);
+  if (!hooks) throw new Error('beforeCommit needs a transaction opened by Database.transaction');
+  hooks.push(hook);
+}
+
 function wrap(dialect: DialectName, db: Db): Database {
   return {
     dialect,
     db,
-    transaction: (work) => db.transaction().execute(work),
+    transaction: (work) =>
+      db.transaction().execute(async (trx) => {
+        const hooks: (() => Promise<void>)[] = [];
+        commitHooks.set(trx, hooks);
+        const result = await work(trx);
+        // A hook may register another: run until none is left.
+        for (let i = 0; i < hooks.length; i++) await hooks[i]!();
+        return result;
+      }),
     checkpoint: async () => null,
     close: () => db.destroy(),
   };
