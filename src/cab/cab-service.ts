@@ -288,13 +288,10 @@ export class CabService {
       return summaryOf(decided);
     }
     await store.insertRequest(trx, record);
-    const members = (await this.#d.people.recipientsWithRole('cab_member', trx)).filter(
-      (m) => m.user_id !== ctx.actorId,
-    );
     await this.#d.outbox.enqueue(trx, ctx, {
       channel: 'email',
       event_type: 'cab.request.submitted',
-      recipients: members,
+      recipients: await this.#reviewersOf(trx, ctx.actorId),
       subject_id: record.id,
       payload: { request: summaryOf(record) },
     });
@@ -332,8 +329,8 @@ export class CabService {
     if (refusal) refuse(refusal);
     const now = this.#d.clock.now();
     if (decision === 'approve') await this.#assertExceptionsHold(trx, before, now);
-    const existingConditions = votes.flatMap((v) => v.conditions);
-    const conditions = this.#conditions(before, conditionInputs, now, existingConditions.length);
+    const earlier = votes.reduce((n, v) => n + v.conditions.length, 0);
+    const conditions = this.#conditions(before, conditionInputs, now, earlier);
     const voter = await this.#d.people.getUser(ctx.actorId, trx);
     const vote: VoteRecord = {
       id: uuidv7(now.getTime()),
@@ -570,19 +567,27 @@ export class CabService {
    * request stale: an approval must not slip through in between.
    */
   async #assertExceptionsHold(trx: Trx, request: CabRequestRecord, now: Date): Promise<void> {
-    if (request.exception_ids.length === 0) return;
-    const active = new Set(
-      (await this.#d.exceptions.activeExceptions(request.artifact_sha256, now, trx)).map(
-        (e) => e.id,
-      ),
-    );
-    const lapsed = request.exception_ids.filter((e) => !active.has(e));
+    const lapsed = await this.#lapsedExceptions(request, now, trx);
     if (lapsed.length > 0) {
       throw new ConflictError(
         `CAB request ${request.id} relies on exception ${lapsed.join(', ')}, no longer active: generate and submit a new pack version.`,
         'evidence_stale',
       );
     }
+  }
+
+  /** The exceptions the request's pack relied on that are not active at `now`. */
+  async #lapsedExceptions(request: CabRequestRecord, now: Date, db: Executor): Promise<string[]> {
+    if (request.exception_ids.length === 0) return [];
+    const active = await this.#d.exceptions.activeExceptions(request.artifact_sha256, now, db);
+    const ids = new Set(active.map((e) => e.id));
+    return request.exception_ids.filter((e) => !ids.has(e));
+  }
+
+  /** CAB members to tell about a request, never its submitter. */
+  async #reviewersOf(trx: Trx, submittedBy: string): Promise<Recipient[]> {
+    const members = await this.#d.people.recipientsWithRole('cab_member', trx);
+    return members.filter((m) => m.user_id !== submittedBy);
   }
 
   /**
@@ -674,13 +679,10 @@ export class CabService {
         subject: id,
         data: { reason },
       });
-      const members = (await this.#d.people.recipientsWithRole('cab_member', trx)).filter(
-        (m) => m.user_id !== before.submitted_by,
-      );
       await this.#d.outbox.enqueue(trx, ctx, {
         channel: 'email',
         event_type: 'cab.request.stale',
-        recipients: members,
+        recipients: await this.#reviewersOf(trx, before.submitted_by),
         subject_id: id,
         payload: { request: summaryOf(after), reason },
       });
@@ -832,20 +834,11 @@ export class CabService {
         });
       }
     }
-    if (request.exception_ids.length > 0) {
-      const active = new Set(
-        (await this.#d.exceptions.activeExceptions(request.artifact_sha256, now, db)).map(
-          (e) => e.id,
-        ),
-      );
-      for (const e of request.exception_ids) {
-        if (!active.has(e)) {
-          reasons.push({
-            code: 'exception_inactive',
-            message: `exception ${e}, which the pack relied on, is no longer active`,
-          });
-        }
-      }
+    for (const e of await this.#lapsedExceptions(request, now, db)) {
+      reasons.push({
+        code: 'exception_inactive',
+        message: `exception ${e}, which the pack relied on, is no longer active`,
+      });
     }
     return {
       request_id: id,
