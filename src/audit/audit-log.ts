@@ -16,7 +16,7 @@ import {
   type AuditFilters,
   countEvents,
   insertCheckpoint,
-  insertEvent,
+  insertEvents,
   latestCheckpoint,
   listCheckpoints,
   listEvents,
@@ -83,23 +83,39 @@ export class AuditLog {
    * no forks, no gaps.
    */
   async append(trx: Trx, ctx: Context, entry: AuditEntry): Promise<StoredAuditEvent> {
+    const [event] = await this.#appendAll(trx, [{ ctx, entry }]);
+    return event!;
+  }
+
+  /** Chains the entries after the head in call order: one head read, one INSERT. */
+  async #appendAll(
+    trx: Trx,
+    items: readonly { ctx: Context; entry: AuditEntry }[],
+  ): Promise<StoredAuditEvent[]> {
     await lockForTransaction(this.#database.dialect, trx, LOCKS.auditAppend);
     const head = await readHead(trx);
-    const unhashed = {
-      seq: (head?.seq ?? 0) + 1,
-      id: randomUUID(),
-      event_type: entry.type,
-      correlation_id: ctx.correlationId,
-      actor: ctx.actorId,
-      subject: entry.subject ?? null,
-      data: canonicalData(entry.data ?? {}),
-      created_at: this.#clock.now().toISOString(),
-      prev_hash: head?.hash ?? GENESIS_HASH,
-    };
-    const event = { ...unhashed, hash: hashEvent(unhashed) };
-    await insertEvent(trx, event);
-    this.#appended += 1;
-    return event;
+    let seq = head?.seq ?? 0;
+    let prev = head?.hash ?? GENESIS_HASH;
+    const createdAt = this.#clock.now().toISOString();
+    const events = items.map(({ ctx, entry }): StoredAuditEvent => {
+      const unhashed = {
+        seq: ++seq,
+        id: randomUUID(),
+        event_type: entry.type,
+        correlation_id: ctx.correlationId,
+        actor: ctx.actorId,
+        subject: entry.subject ?? null,
+        data: canonicalData(entry.data ?? {}),
+        created_at: createdAt,
+        prev_hash: prev,
+      };
+      const event = { ...unhashed, hash: hashEvent(unhashed) };
+      prev = event.hash;
+      return event;
+    });
+    await insertEvents(trx, events);
+    this.#appended += events.length;
+    return events;
   }
 
   /**
@@ -115,7 +131,7 @@ export class AuditLog {
       queue = entries;
       this.#deferred.set(trx, entries);
       beforeCommit(trx, async () => {
-        for (const item of entries) await this.append(trx, item.ctx, item.entry);
+        await this.#appendAll(trx, entries);
       });
     }
     queue.push({ ctx, entry });

@@ -34,8 +34,9 @@ export async function readHead(db: Executor): Promise<{ seq: number; hash: strin
   return row ? { seq: Number(row.seq), hash: row.hash } : null;
 }
 
-export async function insertEvent(db: Executor, event: StoredAuditEvent): Promise<void> {
-  await db.insertInto('audit_events').values(event).execute();
+/** Several events in one statement (a transaction's deferred events, already chained). */
+export async function insertEvents(db: Executor, events: StoredAuditEvent[]): Promise<void> {
+  if (events.length > 0) await db.insertInto('audit_events').values(events).execute();
 }
 
 export async function listEvents(

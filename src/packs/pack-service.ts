@@ -33,6 +33,7 @@ import {
 import { diffPacks, type PackDiff } from './pack-diff.js';
 import {
   findPack,
+  findPackBody,
   insertPack,
   latestPack,
   listPackIds,
@@ -251,6 +252,13 @@ export class PackService {
 
   async get(id: string, db: Executor = this.#database.db): Promise<PackView> {
     return view(await this.#stored(id, db));
+  }
+
+  /** A pack's body without its envelope: half the bytes read (the CAB request detail). */
+  async body(id: string, db: Executor = this.#database.db): Promise<PackBody> {
+    const body = await findPackBody(db, id);
+    if (!body) throw new NotFoundError('Evidence pack', id);
+    return body;
   }
 
   /** The id of the intent's latest pack version, or null before the first. */

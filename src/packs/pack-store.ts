@@ -86,6 +86,16 @@ export async function findPack(db: Executor, id: string): Promise<StoredPack | n
   return row ? toPack(row) : null;
 }
 
+/** The body alone, for readers that need no envelope (it holds the body again, in base64). */
+export async function findPackBody(db: Executor, id: string): Promise<PackBody | null> {
+  const row = await db
+    .selectFrom('evidence_packs')
+    .select('body')
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row ? (JSON.parse(row.body) as PackBody) : null;
+}
+
 export async function latestPack(db: Executor, intentId: string): Promise<StoredPack | null> {
   const row = await db
     .selectFrom('evidence_packs')

@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -67,4 +68,44 @@ export class SqliteBooleanPlugin implements KyselyPlugin {
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
     return args.result;
   }
+}
+
+/** What kysely's SQLite driver needs of a database handle: prepare and close. */
+export interface PreparingDatabase {
+  prepare(sql: string): BetterSqlite3.Statement;
+  close(): void;
+}
+
+/**
+ * better-sqlite3 with its statements kept: kysely prepares every query afresh, and parsing
+ * and planning the SQL was a seventh of a CAB decision's time (bench/cab.ts profile). Kept
+ * statements are reused in least-recently-used order; one still being iterated (a stream) is
+ * busy, so a query of the same text prepares a statement of its own. SQLite re-prepares a
+ * kept statement itself when the schema changes (a migration).
+ */
+export function withStatementCache(
+  connection: BetterSqlite3.Database,
+  size = 500,
+): PreparingDatabase {
+  const kept = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(sql) {
+      const statement = kept.get(sql);
+      if (statement && !statement.busy) {
+        // Most recently used last: Map keeps insertion order.
+        kept.delete(sql);
+        kept.set(sql, statement);
+        return statement;
+      }
+      const fresh = connection.prepare(sql);
+      if (statement) return fresh;
+      kept.set(sql, fresh);
+      if (kept.size > size) kept.delete(kept.keys().next().value!);
+      return fresh;
+    },
+    close: () => {
+      kept.clear();
+      connection.close();
+    },
+  };
 }
