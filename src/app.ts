@@ -25,6 +25,7 @@ import { installRequestContext } from './platform/http/request-context.js';
 import { registerPolicySetRoutes } from './policy/policy-set-routes.js';
 import { registerRiskRoutes } from './risk/risk-routes.js';
 import { registerTrustAnchorRoutes } from './trust-anchors/trust-anchor-routes.js';
+import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
 
 export interface AppOptions {
   /** Pino logger options; false silences request logs (tests). */
@@ -50,7 +51,11 @@ export async function buildApp(
   // Hooks and the error handler come first so every plugin registered below inherits them.
   installRequestContext(app, container.identity);
   installErrorHandling(app, container.audit);
-  const registry = installMetrics(app, () => container.audit.appendedCount);
+  const registry = installMetrics(app, {
+    auditAppended: () => container.audit.appendedCount,
+    outbox: container.outbox,
+    dispatcher: container.dispatcher,
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -96,5 +101,6 @@ export async function buildApp(
   registerRiskRoutes(app);
   registerCabRoutes(app, container);
   registerOutboxRoutes(app, container);
+  registerWebhookRoutes(app, container);
   return app;
 }

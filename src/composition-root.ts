@@ -10,6 +10,9 @@ import { ParsePool } from './evidence/parse-pool.js';
 import { ExceptionService } from './exceptions/exception-service.js';
 import { IdentityService } from './identity/identity-service.js';
 import { IntentService } from './intents/intent-service.js';
+import { EmailChannel } from './notify/email-channel.js';
+import type { Channel } from './outbox/channel.js';
+import { Dispatcher, type DispatcherOptions } from './outbox/dispatcher.js';
 import { Outbox } from './outbox/outbox.js';
 import { PackService } from './packs/pack-service.js';
 import { type Clock, systemClock } from './platform/clock.js';
@@ -20,6 +23,9 @@ import { createDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { PolicySetService } from './policy/policy-set-service.js';
 import { TrustAnchorService } from './trust-anchors/trust-anchor-service.js';
+import { WebhookChannel } from './webhooks/webhook-channel.js';
+import { WebhookService } from './webhooks/webhook-service.js';
+import { findSubscribers } from './webhooks/webhook-store.js';
 
 /** Everything the app and the CLI need, wired by hand in one place. */
 export interface Container {
@@ -38,8 +44,11 @@ export interface Container {
   assessment: AssessmentService;
   packs: PackService;
   outbox: Outbox;
+  /** Delivers the outbox (started by the server; `cabinet outbox drain` runs it once). */
+  dispatcher: Dispatcher;
   approvalPolicies: ApprovalPolicyService;
   cab: CabService;
+  webhooks: WebhookService;
   close(): Promise<void>;
 }
 
@@ -48,6 +57,8 @@ export interface ContainerOverrides {
   signingKey?: SigningKey;
   /** Apply pending migrations while wiring (the server and most CLI commands do). */
   migrate?: boolean;
+  /** Lease, poll interval, batch size… of the outbox dispatcher (tests shorten the lease). */
+  dispatcher?: DispatcherOptions;
 }
 
 export async function createContainer(
@@ -88,7 +99,8 @@ export async function createContainer(
     parsePool,
     dataDir: config.dataDir,
   });
-  const outbox = new Outbox(database, clock);
+  const outbox = new Outbox({ database, clock, audit, targets: { subscribers: findSubscribers } });
+  const webhooks = new WebhookService({ database, clock, audit, outbox });
   // The CAB service needs packs and exceptions, and both tell it about changes: these
   // gateways call it once it exists (only at run time, after wiring).
   let cab: CabService | undefined;
@@ -112,6 +124,7 @@ export async function createContainer(
     lapses: cabGateway,
     artifacts,
     maxDays: config.exceptionMaxDays,
+    reminderDays: config.exceptionReminderDays,
   });
   const policySets = new PolicySetService(database, clock, audit);
   const assessment = new AssessmentService({
@@ -148,6 +161,17 @@ export async function createContainer(
     authorizationDays: config.authorizationDays,
     postReviewDays: config.postReviewDays,
   });
+  // The ways out of the outbox; a channel that is not configured leaves its messages waiting.
+  const channels: Channel[] = [
+    EmailChannel.fromConfig(config),
+    new WebhookChannel({ clock, webhooks }),
+  ];
+  const dispatcher = new Dispatcher({
+    database,
+    clock,
+    channels,
+    ...(overrides.dispatcher ? { options: overrides.dispatcher } : {}),
+  });
   return {
     config,
     clock,
@@ -164,9 +188,13 @@ export async function createContainer(
     assessment,
     packs,
     outbox,
+    dispatcher,
     approvalPolicies,
     cab,
+    webhooks,
     async close() {
+      await dispatcher.stop();
+      await Promise.all(channels.map((c) => c.close?.()));
       await parsePool.close();
       await database.close();
     },

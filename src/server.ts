@@ -3,22 +3,30 @@ import { buildApp } from './app.js';
 import { sweepStaleUploads } from './blobs/blob-parts.js';
 import type { Container } from './composition-root.js';
 import { systemContext } from './platform/context.js';
+import { LOCKS } from './platform/db/database.js';
+import { runExclusive } from './platform/db/exclusive.js';
 import { pruneIdempotencyKeys } from './platform/http/idempotency.js';
 import { type ScheduledJob, startScheduler } from './platform/scheduler.js';
 
 const IDEMPOTENCY_RETENTION_MS = 48 * 3_600_000;
 
-/** The periodic sweeps every instance runs; each is safe to run on several at once. */
+/**
+ * The periodic sweeps every instance schedules. Each is safe to run on several at once, and
+ * still runs on one instance at a time (an advisory lock): two instances never both do the
+ * same step, and a sweep on a shared database is not done twice for nothing.
+ */
 export function scheduledJobs(container: Container): ScheduledJob[] {
   const { database } = container;
-  return [
+  const jobs: (ScheduledJob & { lock: number })[] = [
     {
       name: 'audit-checkpoint',
+      lock: LOCKS.sweepAuditCheckpoint,
       intervalMs: container.config.checkpointIntervalSeconds * 1000,
       run: () => container.audit.checkpoint(),
     },
     {
       name: 'idempotency-prune',
+      lock: LOCKS.sweepIdempotency,
       intervalMs: 3_600_000,
       run: () =>
         pruneIdempotencyKeys(
@@ -30,13 +38,23 @@ export function scheduledJobs(container: Container): ScheduledJob[] {
       // Expiry itself is enforced by time on every read; this records it (state, version,
       // audit event) once per exception, whichever instances run it.
       name: 'exception-expiry',
+      lock: LOCKS.sweepExceptionExpiry,
       intervalMs: 60_000,
       run: () => container.exceptions.expireDue(),
+    },
+    {
+      // Reminders CABINET_EXCEPTION_REMINDER_DAYS before an approved exception expires; each
+      // exists once (its outbox dedupe key), whichever instance sweeps.
+      name: 'exception-reminders',
+      lock: LOCKS.sweepExceptionReminders,
+      intervalMs: 15 * 60_000,
+      run: () => container.exceptions.remindExpiring(),
     },
     {
       // Uploads cut off by a crash leave parts no transaction will claim. Age is the only safe
       // sign on a shared database: another instance may be receiving a young one right now.
       name: 'stale-upload-sweep',
+      lock: LOCKS.sweepStaleUploads,
       intervalMs: 3_600_000,
       run: () =>
         sweepStaleUploads(
@@ -52,12 +70,21 @@ export function scheduledJobs(container: Container): ScheduledJob[] {
       ? [
           {
             name: 'sqlite-checkpoint',
+            lock: LOCKS.sweepSqliteCheckpoint,
             intervalMs: 10_000,
             run: () => database.checkpoint(),
           },
         ]
       : []),
   ];
+  // A round another instance is running answers null here (nothing done).
+  return jobs.map(({ lock, ...job }) => ({
+    ...job,
+    run: async () => {
+      const outcome = await runExclusive(database, lock, job.run);
+      return outcome.ran ? outcome.result : null;
+    },
+  }));
 }
 
 export interface RunningServer {
@@ -86,12 +113,18 @@ export async function startServer(
   print(`cabinet listening on ${address} (database: ${container.database.dialect})`);
 
   const stopScheduler = startScheduler(scheduledJobs(container), app.log);
+  // Every server process delivers the outbox; an enqueue committed here wakes it at once.
+  const { dispatcher, outbox } = container;
+  const stopWaking = outbox.onEnqueued(() => dispatcher.wake());
+  dispatcher.start(app.log);
   return {
     app,
     url: address,
     async stop() {
       stopScheduler();
+      stopWaking();
       await app.close();
+      await dispatcher.stop();
       // A last checkpoint so the head at shutdown is signed.
       await container.audit.checkpoint().catch(() => undefined);
       await container.close();

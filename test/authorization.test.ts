@@ -428,6 +428,61 @@ const MATRIX: Row[] = [
     url: () => '/api/v1/outbox',
     allowed: ['admin', 'auditor'],
   },
+  {
+    method: 'GET',
+    path: '/api/v1/outbox/{id}',
+    url: () => '/api/v1/outbox/does-not-exist',
+    allowed: ['admin', 'auditor'],
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/outbox/{id}/retry',
+    url: () => '/api/v1/outbox/does-not-exist/retry',
+    allowed: ['admin'],
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/webhooks',
+    url: () => '/api/v1/webhooks',
+    body: () => ({
+      plane: 'intune',
+      url: 'http://127.0.0.1:9/matrix',
+      events: ['deployment.authorized'],
+    }),
+    allowed: ['admin'],
+  },
+  { method: 'GET', path: '/api/v1/webhooks', url: () => '/api/v1/webhooks', allowed: ['admin'] },
+  {
+    method: 'GET',
+    path: '/api/v1/webhooks/{id}',
+    url: () => '/api/v1/webhooks/does-not-exist',
+    allowed: ['admin'],
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v1/webhooks/{id}',
+    url: () => '/api/v1/webhooks/does-not-exist',
+    allowed: ['admin'],
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/webhooks/{id}/disable',
+    url: () => '/api/v1/webhooks/does-not-exist/disable',
+    body: () => ({ reason: 'matrix' }),
+    allowed: ['admin'],
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/webhooks/{id}/enable',
+    url: () => '/api/v1/webhooks/does-not-exist/enable',
+    allowed: ['admin'],
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/webhooks/{id}/test',
+    url: () => '/api/v1/webhooks/does-not-exist/test',
+    allowed: ['admin'],
+  },
 ];
 
 /** Reachable without any token. */

@@ -42,6 +42,17 @@ describe.each(dbKinds)('CAB workflow on %s', (kind) => {
     reviewer = await t.user(['security_reviewer']);
     auditor = await t.user(['auditor']);
     world = await cabWorld(t, reviewer);
+    // Webhook messages go to the endpoints registered for the plane, resolved at enqueue.
+    const hook = await t.call({
+      method: 'POST',
+      url: '/api/v1/webhooks',
+      payload: {
+        plane: 'intune',
+        url: 'http://127.0.0.1:9/cab-events',
+        events: ['deployment.authorized', 'deployment.denied', 'cab.request.superseded'],
+      },
+    });
+    expect(hook.statusCode, hook.body).toBe(201);
     publicKeyPem = (await t.call({ method: 'GET', url: '/api/v1/keys', as: null })).json().keys[0]
       .public_key_pem;
   });

@@ -56,6 +56,7 @@ const DAY_MS = 86_400_000;
 /** What the CAB reads of packs (the packs domain's service, behind a narrow interface). */
 export interface PackGateway {
   get(id: string, db?: Executor): Promise<PackView>;
+  body(id: string, db?: Executor): Promise<PackBody>;
   latestId(intentId: string, db?: Executor): Promise<string | null>;
   diff(id: string): Promise<PackDiff>;
 }
@@ -465,7 +466,8 @@ export class CabService {
       {
         channel: 'email',
         event_type: 'cab.request.decided',
-        recipients: [{ user_id: submitter.id, email: submitter.email }],
+        // A disabled submitter is told nothing (as for every recipient list).
+        recipients: submitter.disabled ? [] : [{ user_id: submitter.id, email: submitter.email }],
         subject_id: after.id,
         payload: { request, reason: approved ? null : after.review_notes },
       },
@@ -869,16 +871,15 @@ export class CabService {
   async detail(id: string): Promise<CabRequestDetail> {
     const db = this.#d.database.db;
     const request = await this.#get(id, db);
-    const [votes, comments, verifications, postReview, decision, pack, events] = await Promise.all([
+    const [votes, comments, verifications, postReview, decision, body, events] = await Promise.all([
       store.listVotes(db, [id]),
       store.listComments(db, id),
       store.listVerifications(db, id),
       store.findPostReview(db, id),
       store.findDecision(db, id),
-      this.#d.packs.get(request.pack_id, db),
+      this.#d.packs.body(request.pack_id, db),
       this.#d.audit.list({ subject: id }, 500),
     ]);
-    const body = pack.body;
     const exceptions = await Promise.all(
       body.exception_records.map(async (record) => {
         const current = await this.#d.exceptions.get(record.id, db);

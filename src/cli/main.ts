@@ -12,6 +12,7 @@ import { registerCabCommands } from './cab-commands.js';
 import { type CliIo, processIo, reportFailure } from './cli-io.js';
 import { registerGateCommand } from './gate-command.js';
 import { registerIntentCommands } from './intent-commands.js';
+import { registerOutboxCommands } from './outbox-commands.js';
 import { registerPackCommands } from './pack-commands.js';
 import { registerUploadCommands } from './upload-commands.js';
 import { registerVerifyCommand } from './verify-command.js';
@@ -56,6 +57,7 @@ export function buildProgram(io: CliIo): Command {
   registerPackCommands(program, io);
   registerCabCommands(program, io);
   registerGateCommand(program, io);
+  registerOutboxCommands(program, io);
   return program;
 }
 

@@ -17,6 +17,9 @@ describe('loadConfig', () => {
       maxBodyBytes: 1_048_576,
       maxUploadBytes: 1_073_741_824,
       staleUploadHours: 24,
+      mailFrom: 'cabinet <cabinet@localhost>',
+      publicUrl: 'http://127.0.0.1:8080',
+      exceptionReminderDays: [7, 1],
     });
   });
 
@@ -33,6 +36,9 @@ describe('loadConfig', () => {
       CABINET_MAX_BODY_BYTES: '4096',
       CABINET_CHECKPOINT_INTERVAL_SECONDS: '5',
       CABINET_STALE_UPLOAD_HOURS: '2',
+      CABINET_MAIL_FROM: '"CAB, Team" <cab@example.org>',
+      CABINET_PUBLIC_URL: 'https://cabinet.example.org/cab/',
+      CABINET_EXCEPTION_REMINDER_DAYS: '1, 14,7,7',
     });
     expect(config).toMatchObject({
       port: 9000,
@@ -47,7 +53,49 @@ describe('loadConfig', () => {
       maxBodyBytes: 4096,
       checkpointIntervalSeconds: 5,
       staleUploadHours: 2,
+      mailFrom: '"CAB, Team" <cab@example.org>',
+      publicUrl: 'https://cabinet.example.org/cab',
+      exceptionReminderDays: [14, 7, 1],
     });
+  });
+
+  it('derives the public URL from host and port, loopback for a wildcard bind', () => {
+    expect(loadConfig({ CABINET_PORT: '9000' }).publicUrl).toBe('http://127.0.0.1:9000');
+    expect(loadConfig({ CABINET_HOST: '0.0.0.0' }).publicUrl).toBe('http://127.0.0.1:8080');
+    expect(loadConfig({ CABINET_HOST: '::' }).publicUrl).toBe('http://127.0.0.1:8080');
+    expect(loadConfig({ CABINET_HOST: '::1' }).publicUrl).toBe('http://[::1]:8080');
+    expect(loadConfig({ CABINET_HOST: 'cab.internal' }).publicUrl).toBe('http://cab.internal:8080');
+  });
+
+  it.each([
+    'cabinet@example.org',
+    'Cabinet <cabinet@example.org>',
+    'Cabinet CAB<cab@mail.example.org>',
+    '"Cabinet, the CAB" <cab@example.org>',
+    'cabinet <cabinet@localhost>',
+  ])('accepts the From %s', (from) => {
+    expect(loadConfig({ CABINET_MAIL_FROM: from }).mailFrom).toBe(from);
+  });
+
+  it('masks the SMTP password when it quotes a bad CABINET_SMTP_URL', () => {
+    for (const url of ['http://mailer:hunter2@mx.example.org', 'smtp://mailer:hunter2@mx/x?y']) {
+      expect(() => loadConfig({ CABINET_SMTP_URL: url })).toThrow(/CABINET_SMTP_URL: .*\*\*\*@/);
+      try {
+        loadConfig({ CABINET_SMTP_URL: url });
+      } catch (error) {
+        expect((error as Error).message).not.toContain('hunter2');
+      }
+    }
+  });
+
+  it('quotes a bad value bounded', () => {
+    const long = `x${'y'.repeat(10_000)}`;
+    try {
+      loadConfig({ CABINET_MAIL_FROM: long });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message.length).toBeLessThan(400);
+    }
   });
 
   it.each([
@@ -62,6 +110,25 @@ describe('loadConfig', () => {
     ['CABINET_SMTP_URL', 'http://x', /CABINET_SMTP_URL: must start with smtp/],
     ['CABINET_MAX_BODY_BYTES', '10', /CABINET_MAX_BODY_BYTES/],
     ['CABINET_STALE_UPLOAD_HOURS', '0', /CABINET_STALE_UPLOAD_HOURS/],
+    ['CABINET_SMTP_URL', 'smtp://', /CABINET_SMTP_URL: must be smtp:\/\/\[user:password@\]host/],
+    ['CABINET_SMTP_URL', 'smtp://h?tls.rejectUnauthorized=false', /no path, query or fragment/],
+    ['CABINET_MAIL_FROM', 'cabinet', /CABINET_MAIL_FROM: must be an address .* \(got "cabinet"\)/],
+    ['CABINET_MAIL_FROM', 'a, b <x@example.org>', /CABINET_MAIL_FROM: must be an address/],
+    ['CABINET_MAIL_FROM', 'C <c@example.org>\r\nBcc: x@example.org', /CABINET_MAIL_FROM/],
+    ['CABINET_MAIL_FROM', '<c@example.org>', /CABINET_MAIL_FROM/],
+    [
+      'CABINET_PUBLIC_URL',
+      'ftp://cab.example.org',
+      /CABINET_PUBLIC_URL: must be an http:\/\/ or https:\/\//,
+    ],
+    ['CABINET_PUBLIC_URL', 'cab.example.org', /CABINET_PUBLIC_URL/],
+    ['CABINET_PUBLIC_URL', 'https://u:p@cab.example.org', /no credentials/],
+    ['CABINET_PUBLIC_URL', 'https://cab.example.org/?x=1', /query/],
+    ['CABINET_EXCEPTION_REMINDER_DAYS', '7,,1', /comma-separated list of whole numbers/],
+    ['CABINET_EXCEPTION_REMINDER_DAYS', '7;1', /such as 7,1 \(got "7;1"\)/],
+    ['CABINET_EXCEPTION_REMINDER_DAYS', '0', /each day count must be between 1 and 3650/],
+    ['CABINET_EXCEPTION_REMINDER_DAYS', '-1', /CABINET_EXCEPTION_REMINDER_DAYS/],
+    ['CABINET_EXCEPTION_REMINDER_DAYS', '3651', /between 1 and 3650/],
   ])('stops on a bad %s with one line naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

@@ -12,7 +12,15 @@ import {
 } from '../platform/errors.js';
 import { uuidv7 } from '../platform/ids.js';
 import {
+  dueThreshold,
+  normaliseThresholds,
+  reminderHorizonMs,
+  reminderKey,
+  reminderRecipients,
+} from './exception-reminders.js';
+import {
   DAY_MS,
+  daysUntilExpiry,
   type ExceptionStatus,
   type ExceptionType,
   effectiveStatus,
@@ -66,10 +74,13 @@ export interface ExceptionLapseListener {
   ): Promise<unknown>;
 }
 
-/** Who gets told about exceptions: security reviewers on a request, the requester on a decision. */
+/**
+ * Who gets told about exceptions: security reviewers on a request, the requester on a
+ * decision, both before expiry (a disabled requester is left out of reminders).
+ */
 export interface ExceptionRecipients {
   recipientsWithRole(role: 'security_reviewer', db?: Executor): Promise<Recipient[]>;
-  getUser(id: string, db?: Executor): Promise<{ id: string; email: string }>;
+  getUser(id: string, db?: Executor): Promise<{ id: string; email: string; disabled?: boolean }>;
 }
 
 export interface ExceptionServiceDeps {
@@ -83,7 +94,15 @@ export interface ExceptionServiceDeps {
   artifacts: { exists(sha256: string, db?: Executor): Promise<boolean> };
   /** CABINET_EXCEPTION_MAX_DAYS: the furthest ahead an exception may expire. */
   maxDays: number;
+  /**
+   * CABINET_EXCEPTION_REMINDER_DAYS: days before expiry to remind the requester and the
+   * security reviewers (default 7 and 1); an empty list sends no reminders.
+   */
+  reminderDays?: readonly number[];
 }
+
+/** Exceptions read per reminder transaction: short transactions, bounded memory. */
+const REMINDER_PAGE = 100;
 
 /**
  * Exceptions: time-boxed waivers of named findings or rules for one artifact digest,
@@ -99,6 +118,7 @@ export class ExceptionService {
   readonly #people: ExceptionRecipients;
   readonly #lapses: ExceptionLapseListener;
   readonly #artifacts: ExceptionServiceDeps['artifacts'];
+  readonly #reminderDays: readonly number[];
 
   constructor(deps: ExceptionServiceDeps) {
     this.#database = deps.database;
@@ -109,6 +129,7 @@ export class ExceptionService {
     this.#people = deps.people;
     this.#lapses = deps.lapses;
     this.#artifacts = deps.artifacts;
+    this.#reminderDays = normaliseThresholds(deps.reminderDays ?? [7, 1]);
   }
 
   async request(trx: Trx, ctx: Context, input: ExceptionRequest): Promise<Exception> {
@@ -313,6 +334,68 @@ export class ExceptionService {
     return expired;
   }
 
+  /**
+   * Reminds the requester and the security reviewers of approved exceptions about to expire:
+   * one email per exception and threshold (exception-reminders.ts says which threshold is
+   * due). Safe on any number of instances at once: each reminder carries a dedupe key the
+   * outbox keeps once (a unique index), so of racing sweeps exactly one writes it; the
+   * others' inserts do nothing. Recipients are resolved now, disabled users left out.
+   * Returns how many reminders this call enqueued.
+   */
+  async remindExpiring(): Promise<number> {
+    if (this.#reminderDays.length === 0) return 0;
+    const now = this.#clock.now();
+    const ctx = systemContext();
+    const expiringBy = new Date(now.getTime() + reminderHorizonMs(this.#reminderDays));
+    let written = 0;
+    let afterId: string | undefined;
+    for (;;) {
+      const page = await store.listExceptions(this.#database.db, {
+        status: 'approved',
+        expiringBy,
+        now,
+        afterId,
+        limit: REMINDER_PAGE,
+      });
+      const due = page.flatMap((record) => {
+        const threshold = dueThreshold(record.expires_at, now, this.#reminderDays);
+        return threshold === null ? [] : [{ record, threshold }];
+      });
+      if (due.length > 0) {
+        written += await this.#database.transaction(async (trx) => {
+          const reviewers = await this.#people.recipientsWithRole('security_reviewer', trx);
+          let enqueued = 0;
+          // In id order on every instance, so racing sweeps meet on the keys in one order.
+          for (const { record, threshold } of due) {
+            const requester = await this.#people
+              .getUser(record.requested_by, trx)
+              .catch((error: unknown) => {
+                if (error instanceof NotFoundError) return null;
+                throw error;
+              });
+            enqueued += await this.#outbox.enqueue(trx, ctx, {
+              channel: 'email',
+              event_type: 'exception.expiring',
+              recipients: reminderRecipients(requester, reviewers),
+              subject_id: record.id,
+              dedupe_key: reminderKey(record.id, threshold),
+              payload: {
+                exception: viewOf(record, now),
+                threshold_days: threshold,
+                days_left: daysUntilExpiry(record.expires_at, now),
+                expires_at: record.expires_at,
+              },
+            });
+          }
+          return enqueued;
+        });
+      }
+      if (page.length < REMINDER_PAGE) break;
+      afterId = page[page.length - 1]!.id;
+    }
+    return written;
+  }
+
   async #getForUpdate(trx: Trx, id: string): Promise<ExceptionRecord> {
     const record = await store.findExceptionForUpdate(trx, this.#database.dialect, id);
     if (!record) throw new NotFoundError('Exception', id);
@@ -358,7 +441,8 @@ export class ExceptionService {
     await this.#outbox.enqueue(trx, ctx, {
       channel: 'email',
       event_type: `exception.${transition}`,
-      recipients: [{ user_id: requester.id, email: requester.email }],
+      // A disabled requester is told nothing (as for every recipient list).
+      recipients: requester.disabled ? [] : [{ user_id: requester.id, email: requester.email }],
       subject_id: after.id,
       payload: { exception: viewOf(after, this.#clock.now()), ...data },
     });

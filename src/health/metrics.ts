@@ -1,8 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Dispatcher } from '../outbox/dispatcher.js';
+import type { Outbox } from '../outbox/outbox.js';
+
+export interface MetricSources {
+  auditAppended: () => number;
+  outbox: Pick<Outbox, 'counts'>;
+  dispatcher: Pick<Dispatcher, 'onAttempt'>;
+}
 
 /** A registry per app instance, so tests that build many apps never collide. */
-export function installMetrics(app: FastifyInstance, auditAppended: () => number): Registry {
+export function installMetrics(app: FastifyInstance, sources: MetricSources): Registry {
+  const { auditAppended } = sources;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'cabinet_' });
   const requests = new Counter({
@@ -25,6 +34,36 @@ export function installMetrics(app: FastifyInstance, auditAppended: () => number
     collect() {
       this.set(auditAppended());
     },
+  });
+  new Gauge({
+    name: 'cabinet_outbox_messages',
+    help: 'Outbox messages by status (pending, delivered, dead), across all instances',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await sources.outbox.counts();
+      for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+    },
+  });
+  const attempts = new Counter({
+    name: 'cabinet_outbox_attempts_total',
+    help: 'Delivery attempts recorded by this process, by channel and outcome',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'cabinet_outbox_delivery_latency_seconds',
+    help: 'From enqueue (the change committing) to delivery, by channel',
+    labelNames: ['channel'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86_400],
+    registers: [registry],
+  });
+  const stopObserving = sources.dispatcher.onAttempt(({ channel, outcome, latencyMs }) => {
+    attempts.inc({ channel, outcome });
+    if (latencyMs !== null) latency.observe({ channel }, latencyMs / 1000);
+  });
+  app.addHook('onClose', async () => {
+    stopObserving();
   });
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, not the URL: ids in paths would explode the label set.

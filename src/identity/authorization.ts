@@ -54,6 +54,8 @@ export const PERMISSIONS = {
   'approval_policies.read': ALL_ROLES,
   'approval_policies.manage': ['admin'],
   'outbox.read': ['admin', 'auditor'],
+  'webhooks.manage': ['admin'],
+  'outbox.retry': ['admin'],
 } as const satisfies Record<string, readonly Role[] | 'any'>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -1,22 +1,34 @@
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../platform/clock.js';
 import type { Context } from '../platform/context.js';
-import type { Database, Trx } from '../platform/db/database.js';
+import { afterCommit, type Database, type Executor, type Trx } from '../platform/db/database.js';
+import { ConflictError, NotFoundError } from '../platform/errors.js';
 import { uuidv7 } from '../platform/ids.js';
 import {
+  countByStatus,
+  findMessage,
   insertMessages,
+  listAttempts,
   listMessages,
+  type OutboxAttempt,
   type OutboxFilters,
   type OutboxMessage,
+  type OutboxStatus,
+  requeueDead,
 } from './outbox-store.js';
 
-export type { OutboxMessage } from './outbox-store.js';
+export type { OutboxAttempt, OutboxMessage } from './outbox-store.js';
 
 export interface Recipient {
   user_id: string;
   email: string;
 }
 
-/** A message to deliver after commit: an email to named users, or a webhook for a plane. */
+/**
+ * A message to deliver after commit: an email to named users, or a webhook for a plane (one
+ * message per endpoint subscribed to the plane and event, resolved now), or for one endpoint
+ * (a ping). `dedupe_key` makes a scheduled message exist once however often it is enqueued.
+ */
 export type OutboxEntry =
   | {
       channel: 'email';
@@ -24,57 +36,152 @@ export type OutboxEntry =
       recipients: Recipient[];
       subject_id?: string | null;
       payload: Record<string, unknown>;
+      dedupe_key?: string | null;
     }
   | {
       channel: 'webhook';
       event_type: string;
       plane: string;
+      /** One endpoint instead of every subscriber of the plane (the test ping). */
+      endpoint_id?: string;
       subject_id?: string | null;
       payload: Record<string, unknown>;
     };
 
+/** Which webhook endpoints receive an event of a plane (the webhooks domain answers). */
+export interface WebhookTargets {
+  subscribers(db: Executor, plane: string, eventType: string): Promise<{ id: string }[]>;
+}
+
 /**
  * The transactional outbox: `enqueue` writes the messages in the caller's transaction,
  * beside the change and its audit event, so a message exists exactly when its change
- * committed. Delivery happens after commit, elsewhere; nothing here talks to the network.
+ * committed. Delivery happens after commit (dispatcher.ts); nothing here talks to the
+ * network. Recipients and webhook endpoints are resolved at enqueue time: a message goes to
+ * who was meant to receive it when the change happened.
  */
 export class Outbox {
   readonly #database: Database;
   readonly #clock: Clock;
+  readonly #targets: WebhookTargets;
+  readonly #audit: AuditLog;
+  readonly #listeners = new Set<() => void>();
 
-  constructor(database: Database, clock: Clock) {
-    this.#database = database;
-    this.#clock = clock;
+  constructor(deps: {
+    database: Database;
+    clock: Clock;
+    audit: AuditLog;
+    targets: WebhookTargets;
+  }) {
+    this.#database = deps.database;
+    this.#clock = deps.clock;
+    this.#audit = deps.audit;
+    this.#targets = deps.targets;
   }
 
-  async enqueue(trx: Trx, ctx: Context, ...entries: OutboxEntry[]): Promise<void> {
+  /** Writes the messages; answers how many were written (dedupe and empty lists skip some). */
+  async enqueue(trx: Trx, ctx: Context, ...entries: OutboxEntry[]): Promise<number> {
     const now = this.#clock.now();
     const at = now.toISOString();
-    // An email with nobody to send it to is not a message (no CAB member yet, say).
-    const messages = entries
-      .filter((entry) => entry.channel === 'webhook' || entry.recipients.length > 0)
-      .map(
-        (entry): OutboxMessage => ({
+    const base = {
+      status: 'pending' as const,
+      attempts: 0,
+      next_attempt_at: at,
+      last_error: null,
+      correlation_id: ctx.correlationId,
+      created_at: at,
+      delivered_at: null,
+    };
+    const messages: OutboxMessage[] = [];
+    for (const entry of entries) {
+      const common = {
+        ...base,
+        event_type: entry.event_type,
+        subject_id: entry.subject_id ?? null,
+        payload: entry.payload,
+      };
+      if (entry.channel === 'email') {
+        // An email with nobody to send it to is not a message (no CAB member yet, say).
+        if (entry.recipients.length === 0) continue;
+        messages.push({
+          ...common,
           id: uuidv7(now.getTime()),
-          channel: entry.channel,
-          event_type: entry.event_type,
-          plane: entry.channel === 'webhook' ? entry.plane : null,
-          recipients: entry.channel === 'email' ? entry.recipients : [],
-          subject_id: entry.subject_id ?? null,
-          payload: entry.payload,
-          status: 'pending',
-          attempts: 0,
-          next_attempt_at: at,
-          last_error: null,
-          correlation_id: ctx.correlationId,
-          created_at: at,
-          delivered_at: null,
-        }),
-      );
-    await insertMessages(trx, messages);
+          channel: 'email',
+          plane: null,
+          endpoint_id: null,
+          recipients: entry.recipients,
+          dedupe_key: entry.dedupe_key ?? null,
+        });
+        continue;
+      }
+      const endpoints = entry.endpoint_id
+        ? [{ id: entry.endpoint_id }]
+        : await this.#targets.subscribers(trx, entry.plane, entry.event_type);
+      for (const endpoint of endpoints) {
+        messages.push({
+          ...common,
+          id: uuidv7(now.getTime()),
+          channel: 'webhook',
+          plane: entry.plane,
+          endpoint_id: endpoint.id,
+          recipients: [],
+          dedupe_key: null,
+        });
+      }
+    }
+    const written = await insertMessages(trx, messages);
+    if (written > 0 && this.#listeners.size > 0) {
+      afterCommit(trx, () => {
+        for (const listener of this.#listeners) listener();
+      });
+    }
+    return written;
+  }
+
+  /** Called after each commit that enqueued something (the dispatcher wakes up). */
+  onEnqueued(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   list(filters: OutboxFilters): Promise<OutboxMessage[]> {
     return listMessages(this.#database.db, filters);
+  }
+
+  get(id: string): Promise<OutboxMessage | null> {
+    return findMessage(this.#database.db, id);
+  }
+
+  attempts(id: string): Promise<OutboxAttempt[]> {
+    return listAttempts(this.#database.db, id);
+  }
+
+  /** A dead message due again now (admin): its attempts so far stay on record. */
+  async retry(trx: Trx, ctx: Context, id: string): Promise<void> {
+    const message = await findMessage(trx, id);
+    if (!message) throw new NotFoundError('Outbox message', id);
+    if (!(await requeueDead(trx, id, this.#clock.now().toISOString()))) {
+      throw new ConflictError(
+        `Outbox message ${id} is ${message.status}: only a dead message is retried.`,
+        'not_dead',
+      );
+    }
+    await this.#audit.append(trx, ctx, {
+      type: 'outbox.message.retried',
+      subject: id,
+      data: {
+        channel: message.channel,
+        event_type: message.event_type,
+        attempts: message.attempts,
+        last_error: message.last_error,
+      },
+    });
+    afterCommit(trx, () => {
+      for (const listener of this.#listeners) listener();
+    });
+  }
+
+  counts(): Promise<Record<OutboxStatus, number>> {
+    return countByStatus(this.#database.db);
   }
 }

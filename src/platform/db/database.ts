@@ -5,7 +5,11 @@ import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DatabaseSchema } from './schema.js';
 import { type CheckpointResult, SqliteCheckpointer } from './sqlite-checkpointer.js';
-import { ImmediateSqliteDialect, SqliteBooleanPlugin } from './sqlite-dialect.js';
+import {
+  ImmediateSqliteDialect,
+  SqliteBooleanPlugin,
+  withStatementCache,
+} from './sqlite-dialect.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 export type Db = Kysely<DatabaseSchema>;
@@ -58,7 +62,7 @@ function createSqlite(file: string): Database {
   connection.pragma('busy_timeout = 10000');
   connection.pragma('foreign_keys = ON');
   const db = new Kysely<DatabaseSchema>({
-    dialect: new ImmediateSqliteDialect({ database: connection }),
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(connection) }),
     plugins: [new SqliteBooleanPlugin()],
   });
   if (file === ':memory:') return wrap('sqlite', db);
@@ -106,19 +110,37 @@ export function beforeCommit(trx: Trx, hook: () => Promise<void>): void {
   hooks.push(hook);
 }
 
+/** Work to run once a transaction has committed (see afterCommit). */
+const committedHooks = new WeakMap<Trx, (() => void)[]>();
+
+/**
+ * Runs `hook` after `trx` commits, never if it rolls back: for what must not happen inside a
+ * transaction or before its change is visible (waking the outbox dispatcher). The hook is
+ * synchronous and must not throw; slow work belongs to whoever it wakes. Outside a
+ * transaction opened by Database.transaction it is ignored (nobody would run it).
+ */
+export function afterCommit(trx: Trx, hook: () => void): void {
+  committedHooks.get(trx)?.push(hook);
+}
+
 function wrap(dialect: DialectName, db: Db): Database {
   return {
     dialect,
     db,
-    transaction: (work) =>
-      db.transaction().execute(async (trx) => {
+    transaction: async (work) => {
+      const committed: (() => void)[] = [];
+      const result = await db.transaction().execute(async (trx) => {
         const hooks: (() => Promise<void>)[] = [];
         commitHooks.set(trx, hooks);
+        committedHooks.set(trx, committed);
         const result = await work(trx);
         // A hook may register another: run until none is left.
         for (let i = 0; i < hooks.length; i++) await hooks[i]!();
         return result;
-      }),
+      });
+      for (const hook of committed) hook();
+      return result;
+    },
     checkpoint: async () => null,
     close: () => db.destroy(),
   };
@@ -174,4 +196,11 @@ export const LOCKS = {
   auditCheckpoint: 7_201_002,
   policySets: 7_201_003,
   approvalPolicies: 7_201_004,
+  /** Scheduled sweeps: each runs on one instance at a time (runExclusive). */
+  sweepExceptionExpiry: 7_201_101,
+  sweepExceptionReminders: 7_201_102,
+  sweepIdempotency: 7_201_103,
+  sweepStaleUploads: 7_201_104,
+  sweepAuditCheckpoint: 7_201_105,
+  sweepSqliteCheckpoint: 7_201_106,
 } as const;

@@ -8,6 +8,7 @@ import { evidencePacks } from './migrations/0005-evidence-packs.js';
 import { packIndexes } from './migrations/0006-pack-indexes.js';
 import { blobParts } from './migrations/0007-blob-parts.js';
 import { cab } from './migrations/0008-cab.js';
+import { notifications } from './migrations/0009-notifications.js';
 
 /** The one migration list; every entry runs on both SQLite and PostgreSQL. */
 function migrationsFor(database: Database): Record<string, Migration> {
@@ -20,6 +21,7 @@ function migrationsFor(database: Database): Record<string, Migration> {
     '0006_pack_indexes': packIndexes(),
     '0007_blob_parts': blobParts(database.dialect),
     '0008_cab': cab(database.dialect),
+    '0009_notifications': notifications(database.dialect),
   };
 }
 

@@ -359,6 +359,41 @@ export interface OutboxMessagesTable {
   correlation_id: string | null;
   created_at: string;
   delivered_at: string | null;
+  /** The webhook endpoint a webhook message goes to (resolved at enqueue). */
+  endpoint_id: string | null;
+  /** Unique when set: a scheduled message (a reminder) exists once. */
+  dedupe_key: string | null;
+  /** The dispatcher instance holding the message, and until when (its lease). */
+  claimed_by: string | null;
+  lease_until: string | null;
+}
+
+export interface OutboxAttemptsTable {
+  id: string;
+  message_id: string;
+  attempt: number;
+  started_at: string;
+  finished_at: string;
+  outcome: string;
+  status_code: number | null;
+  error: string | null;
+  instance: string;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  plane: string;
+  url: string;
+  /** JSON text: event types */
+  events: string;
+  secret: string;
+  description: string | null;
+  status: string;
+  disabled_reason: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  revision: number;
 }
 
 export interface DatabaseSchema {
@@ -388,4 +423,6 @@ export interface DatabaseSchema {
   cab_comments: CabCommentsTable;
   cab_post_reviews: CabPostReviewsTable;
   outbox_messages: OutboxMessagesTable;
+  outbox_attempts: OutboxAttemptsTable;
+  webhook_endpoints: WebhookEndpointsTable;
 }
