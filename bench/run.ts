@@ -35,6 +35,12 @@ export const groups: readonly BenchGroup[] = [
     load: () => import('./intake.js'),
   },
   {
+    name: 'outbox',
+    description:
+      'outbox dispatcher on PostgreSQL: webhooks/s with 1 and 2 server processes vs raw POSTs, commit-to-delivery p50/p99 at 500/s per process, emails/s vs raw nodemailer',
+    load: () => import('./outbox.js'),
+  },
+  {
     name: 'packs',
     description:
       'evidence packs: generate vs JSON.parse + SHA-256 of its inputs, bundle export and offline verify vs SHA-256',
