@@ -93,6 +93,8 @@ export class Outbox {
       delivered_at: null,
     };
     const messages: OutboxMessage[] = [];
+    // Many entries for one plane and event in one call look the subscribers up once.
+    const subscribers = new Map<string, { id: string }[]>();
     for (const entry of entries) {
       const common = {
         ...base,
@@ -114,9 +116,12 @@ export class Outbox {
         });
         continue;
       }
-      const endpoints = entry.endpoint_id
-        ? [{ id: entry.endpoint_id }]
-        : await this.#targets.subscribers(trx, entry.plane, entry.event_type);
+      const key = `${entry.plane}\u0000${entry.event_type}`;
+      let endpoints = entry.endpoint_id ? [{ id: entry.endpoint_id }] : subscribers.get(key);
+      if (!endpoints) {
+        endpoints = await this.#targets.subscribers(trx, entry.plane, entry.event_type);
+        subscribers.set(key, endpoints);
+      }
       for (const endpoint of endpoints) {
         messages.push({
           ...common,

@@ -68,6 +68,8 @@ export class WebhookChannel implements Channel {
   readonly #agents: { http: http.Agent; https: https.Agent };
   /** Endpoint reads in flight: deliveries to one endpoint at once share a single read. */
   readonly #reading = new Map<string, Promise<EndpointRecord | null>>();
+  /** Signers by secret: decoding a secret once, not per delivery (bounded: a few endpoints). */
+  readonly #signers = new Map<string, Webhook>();
 
   constructor(options: WebhookChannelOptions) {
     this.#clock = options.clock;
@@ -136,7 +138,7 @@ export class WebhookChannel implements Channel {
       'user-agent': USER_AGENT,
       'webhook-id': message.id,
       'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-      'webhook-signature': new Webhook(endpoint.secret).sign(message.id, now, body),
+      'webhook-signature': this.#signer(endpoint.secret).sign(message.id, now, body),
     };
     const url = new URL(endpoint.url);
     let answer: Answer;
@@ -155,6 +157,16 @@ export class WebhookChannel implements Channel {
       return { outcome: 'failed', error: scrub(text, url) };
     }
     return this.#classify(answer, url);
+  }
+
+  #signer(secret: string): Webhook {
+    let signer = this.#signers.get(secret);
+    if (!signer) {
+      if (this.#signers.size >= 1_000) this.#signers.clear();
+      signer = new Webhook(secret);
+      this.#signers.set(secret, signer);
+    }
+    return signer;
   }
 
   /**
