@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CabWorld, cabWorld } from './cab-fixtures.js';
 import { dbKinds } from './databases.js';
+import { type ServerChild, startServerChild } from './server-child.js';
 import { startTestApp, type TestApp, type TestUser } from './test-app.js';
 
 /** A second cabinet server process on the same database, listening on a free loopback port. */
@@ -33,7 +33,7 @@ describe.skipIf(kinds.length === 0).each(kinds)(
   (kind) => {
     let t: TestApp;
     let world: CabWorld;
-    let child: ChildProcess;
+    let child: ServerChild;
     let childUrl: string;
     let sub: TestUser;
 
@@ -41,37 +41,13 @@ describe.skipIf(kinds.length === 0).each(kinds)(
       t = await startTestApp(kind);
       sub = await t.user(['submitter']);
       world = await cabWorld(t, await t.user(['security_reviewer']));
-      child = spawn(
-        process.execPath,
-        ['--import', 'tsx', '--input-type=module', '-e', SERVER_CHILD],
-        {
-          env: {
-            ...process.env,
-            CABINET_DATA_DIR: t.database.dataDir,
-            CABINET_DATABASE_URL: t.database.url,
-            CABINET_LOG_LEVEL: 'silent',
-            CABINET_PORT: '0',
-            CABINET_HOST: '127.0.0.1',
-            CHILD_CLOCK_AT: t.clock.now().toISOString(),
-          },
-          stdio: ['pipe', 'pipe', 'inherit'],
-        },
-      );
-      childUrl = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout!.setEncoding('utf8');
-        child.stdout!.on('data', (chunk: string) => {
-          out += chunk;
-          const match = /url (\S+)\n/.exec(out);
-          if (match) resolve(match[1]!);
-        });
-        child.on('exit', (code) => reject(new Error(`server child exited with ${code}`)));
+      child = await startServerChild(t, SERVER_CHILD, {
+        CHILD_CLOCK_AT: t.clock.now().toISOString(),
       });
+      childUrl = child.url;
     });
     afterAll(async () => {
-      const exited = new Promise((resolve) => child.once('close', resolve));
-      child.stdin!.end('stop\n');
-      await exited;
+      await child.stop();
       world.dispose();
       await t.close();
     });

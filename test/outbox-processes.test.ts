@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { systemContext } from '../src/platform/context.js';
 import { dbKinds } from './databases.js';
+import { type ServerChild, startServerChild } from './server-child.js';
 import { startTestApp, type TestApp } from './test-app.js';
 
 /**
@@ -28,48 +28,6 @@ process.stdout.write('url ' + server.url + '\\n');
 for await (const _ of process.stdin) break;
 await server.stop();
 `;
-
-interface Child {
-  process: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function startChild(t: TestApp, name: string): Promise<Child> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', SERVER_CHILD],
-    {
-      env: {
-        ...process.env,
-        CABINET_DATA_DIR: t.database.dataDir,
-        CABINET_DATABASE_URL: t.database.url,
-        CABINET_LOG_LEVEL: 'silent',
-        CABINET_PORT: '0',
-        CABINET_HOST: '127.0.0.1',
-        CHILD_NAME: name,
-      },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      out += chunk;
-      if (/url \S+\n/.test(out)) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`server child exited with ${code}`)));
-  });
-  return {
-    process: child,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const closed = once(child, 'close');
-      child.stdin!.end('stop\n');
-      await closed;
-    },
-  };
-}
 
 /**
  * A webhook receiver counting deliveries per `webhook-id`. While held, it answers nothing
@@ -115,8 +73,8 @@ describe.skipIf(kinds.length === 0).each(kinds)(
   'outbox delivery by two server processes on %s',
   (kind) => {
     let t: TestApp;
-    let a: Child;
-    let b: Child;
+    let a: ServerChild;
+    let b: ServerChild;
     const hooks = receiver();
 
     const enqueue = async (count: number, batch: string) => {
@@ -144,8 +102,8 @@ describe.skipIf(kinds.length === 0).each(kinds)(
         payload: { plane: 'intune', url, events: ['deployment.authorized'] },
       });
       expect(created.statusCode).toBe(201);
-      a = await startChild(t, 'child-a');
-      b = await startChild(t, 'child-b');
+      a = await startServerChild(t, SERVER_CHILD, { CHILD_NAME: 'child-a' });
+      b = await startServerChild(t, SERVER_CHILD, { CHILD_NAME: 'child-b' });
     });
     afterAll(async () => {
       await Promise.allSettled([a?.stop(), b?.stop()]);
