@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { userInfo } from 'node:os';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cliContext } from '../src/cli/cli-io.js';
 import { main } from '../src/cli/main.js';
 import { createDatabase } from '../src/platform/db/database.js';
 import { dropAppendOnly } from '../src/platform/db/migrations/append-only.js';
@@ -93,6 +95,18 @@ describe.each(dbKinds)('cabinet CLI on %s', (kind) => {
     expect(JSON.parse((await run('--json', 'tokens', 'list', '--user', ann.id)).out)).toHaveLength(
       2,
     );
+    // A user is named by id or email wherever a command takes one.
+    expect(
+      JSON.parse((await run('--json', 'tokens', 'list', '--user', 'ANN@example.org')).out),
+    ).toHaveLength(2);
+    expect(await run('tokens', 'list', '--user', 'nobody@x.org')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('no user with email nobody@x.org'),
+    });
+    expect(await run('tokens', 'list', '--user', 'no-such-id')).toMatchObject({ code: 2 });
+    expect((await run('users', 'update', 'ann@example.org', '--roles', 'auditor')).out).toMatch(
+      /updated ann@example.org: roles auditor/,
+    );
     expect((await run('tokens', 'revoke', tokenJson.id)).out).toMatch(/revoked token/);
     expect(JSON.parse((await run('--json', 'tokens', 'revoke', tokenJson.id)).out).status).toBe(
       'revoked',
@@ -106,7 +120,7 @@ describe.each(dbKinds)('cabinet CLI on %s', (kind) => {
     });
     const verified = await run('audit', 'verify');
     expect(verified).toMatchObject({ code: 0, out: expect.stringMatching(/^ok: \d+ events/) });
-    expect(verified.err).toMatch(/verified \d+\/\d+ events \(100%\)/);
+    expect(verified.err).toMatch(/read \d+\/\d+ events \(100%\)/);
     const events = await createDatabase(database.url);
     try {
       const audit = await events.db
@@ -126,6 +140,9 @@ describe.each(dbKinds)('cabinet CLI on %s', (kind) => {
       code: 3,
       out: expect.stringContaining('FAILED at seq 2 (edited)'),
     });
+    // Only seq 1 is intact; nothing may read as if the whole log verified.
+    expect(broken.out).toMatch(/^1 of \d+ events verified before the break$/m);
+    expect(`${broken.out}\n${broken.err}`).not.toMatch(/verified \d+\/\d+|100%.*verified/);
     expect(JSON.parse((await run('--json', 'audit', 'verify')).out)).toMatchObject({
       ok: false,
       first_bad: { seq: 2, reason: 'edited' },
@@ -159,6 +176,44 @@ describe.each(dbKinds)('cabinet CLI on %s', (kind) => {
 });
 
 describe('cabinet CLI without a database', () => {
+  it('names the OS account in the audit actor when $USER is empty', () => {
+    const osUser = userInfo().username;
+    expect(cliContext({ USER: '', LOGNAME: '' }).actorId).toBe(`cli:${osUser}`);
+    expect(cliContext({}).actorId).toBe(`cli:${osUser}`);
+    expect(cliContext({ USER: '', LOGNAME: 'lee' }).actorId).toBe('cli:lee');
+    expect(cliContext({ USER: 'ops' }).actorId).toBe('cli:ops');
+  });
+
+  /** Runs the real process with its stdout pipe already closed, as `cabinet … | head` leaves it. */
+  const runWithClosedStdout = async (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', ...argv], {
+      env: { ...process.env, CABINET_LOG_LEVEL: 'silent', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    return { code, stderr };
+  };
+
+  it('exits quietly when the reader of its output has gone away', async () => {
+    expect(await runWithClosedStdout(['--help'])).toEqual({ code: 0, stderr: '' });
+    const database = await createTestDatabase('sqlite');
+    try {
+      const env = { CABINET_DATA_DIR: database.dataDir, CABINET_DATABASE_URL: database.url };
+      expect(await runWithClosedStdout(['migrate'], env)).toEqual({ code: 0, stderr: '' });
+      expect(await runWithClosedStdout(['tokens', 'list'], env)).toEqual({ code: 0, stderr: '' });
+      // The command's own exit code survives: a closed pipe must not turn a failure into 0.
+      const failed = await runWithClosedStdout(['tokens', 'list', '--user', 'x@y.org'], env);
+      expect(failed).toEqual({ code: 2, stderr: 'error: no user with email x@y.org\n' });
+    } finally {
+      await database.dispose();
+    }
+  });
+
   it('stops on a bad variable with one line naming it', async () => {
     const c = capture({ CABINET_PORT: 'eighty' });
     expect(await main(['migrate'], c.io)).toBe(2);

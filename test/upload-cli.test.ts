@@ -48,7 +48,7 @@ describe.each(dbKinds)('cabinet artifact and evidence commands on %s', (kind) =>
     expect(uploaded.code, uploaded.err.join('\n')).toBe(0);
     expect(uploaded.out).toBe(`artifact ${sha256(bytes)} (${bytes.length} bytes, setup.exe)`);
     expect(uploaded.err.length).toBeGreaterThanOrEqual(5);
-    expect(uploaded.err.at(-1)).toMatch(/^setup\.exe \[#{20}\] 100% 3\.0 MB\/3\.0 MB$/);
+    expect(uploaded.err.at(-1)).toMatch(/^setup\.exe \[#{20}\] 100% 3\.0 MiB\/3\.0 MiB$/);
 
     const registered = await run(
       '--json',
@@ -146,8 +146,8 @@ describe.each(dbKinds)('cabinet artifact and evidence commands on %s', (kind) =>
 });
 
 describe('progress display', () => {
-  it('draws a bar in kB or MB', () => {
-    expect(progressLine('f', 512, 2048)).toBe('f [#####---------------] 25% 0.5 kB/2.0 kB');
-    expect(progressLine('f', 0, 0)).toBe('f [####################] 100% 0.0 kB/0.0 kB');
+  it('draws a bar in KiB or MiB', () => {
+    expect(progressLine('f', 512, 2048)).toBe('f [#####---------------] 25% 0.5 KiB/2.0 KiB');
+    expect(progressLine('f', 0, 0)).toBe('f [####################] 100% 0.0 KiB/0.0 KiB');
   });
 });

@@ -133,13 +133,13 @@ describe('cabinet verify', () => {
     const result = await run('verify', file, '--key', keyPem);
     expect(result.code).toBe(0);
     expect(result.err.split('\n')).toEqual([
-      expect.stringMatching(/^reading .*big\.json \(1\.\d MB\)$/),
-      'hashing documents 1/6 (1.0 MB)',
-      'hashing documents 2/6 (1.0 MB)',
-      'hashing documents 3/6 (1.0 MB)',
-      'hashing documents 4/6 (1.0 MB)',
-      'hashing documents 5/6 (1.0 MB)',
-      'hashing documents 6/6 (1.0 MB)',
+      expect.stringMatching(/^reading .*big\.json \(1\.\d MiB\)$/),
+      'hashing documents 1/6 (1.0 MiB)',
+      'hashing documents 2/6 (1.0 MiB)',
+      'hashing documents 3/6 (1.0 MiB)',
+      'hashing documents 4/6 (1.0 MiB)',
+      'hashing documents 5/6 (1.0 MiB)',
+      'hashing documents 6/6 (1.0 MiB)',
     ]);
   });
 

@@ -7,6 +7,7 @@ import type { Clock } from '../platform/clock.js';
 import type { Context } from '../platform/context.js';
 import type { Database, Executor, Trx } from '../platform/db/database.js';
 import { isUniqueViolation } from '../platform/db/database.js';
+import { WAL_TRUNCATE_ABOVE_BYTES } from '../platform/db/sqlite-checkpointer.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
 import {
   type Artifact,
@@ -74,12 +75,25 @@ export class ArtifactService {
       outcome = await this.#transactionRetryingOnKey((trx) => this.#record(trx, ctx, parts, meta));
     } catch (error) {
       await discardUpload(db, parts.uploadId, this.#reportLeftover);
+      this.#afterWrite(parts.size);
       throw error;
     }
     // The same bytes were stored before: the record went in without these parts, which no
     // blob names and no upload can claim any more.
     if (!outcome.blobStored) await discardUpload(db, parts.uploadId, this.#reportLeftover);
+    this.#afterWrite(parts.size);
     return outcome.result;
+  }
+
+  /**
+   * An upload this large left a SQLite WAL at least as large, which the periodic PASSIVE
+   * checkpoint would copy back but never shrink: ask now for the checkpoint that also
+   * truncates it (on the checkpointer's worker, so the answer does not wait for it; a
+   * failure is left to the periodic job, which retries and reports). PostgreSQL: a no-op.
+   */
+  #afterWrite(bytes: number): void {
+    if (bytes < WAL_TRUNCATE_ABOVE_BYTES) return;
+    this.#database.checkpoint().catch(() => undefined);
   }
 
   async #record(

@@ -1,7 +1,22 @@
 import type { Command } from 'commander';
+import type { Container } from '../composition-root.js';
+import type { User } from '../identity/identity-service.js';
 import { isRole, ROLES, type Role } from '../identity/roles.js';
 import { BadRequestError } from '../platform/errors.js';
 import { type CliIo, cliContext, printTable, withContainer } from './cli-io.js';
+
+type Identity = Container['identity'];
+
+/**
+ * Every command that names a user takes its id or its email, so what `users list` shows in
+ * either column can be pasted back; an unknown one is an error, never an empty result.
+ */
+async function resolveUser(identity: Identity, idOrEmail: string): Promise<User> {
+  if (!idOrEmail.includes('@')) return identity.getUser(idOrEmail);
+  const user = await identity.findUserByEmail(idOrEmail);
+  if (!user) throw new BadRequestError(`no user with email ${idOrEmail}`);
+  return user;
+}
 
 function parseRoles(value: string): Role[] {
   const roles = value
@@ -71,19 +86,22 @@ export function registerAdminCommands(program: Command, io: CliIo): void {
       else printTable(io, list, ['id', 'email', 'display_name', 'roles', 'disabled']);
     });
   users
-    .command('update <id>')
+    .command('update <id-or-email>')
     .description('change roles or disable/enable a user')
     .option('--roles <roles>', 'replace the roles (comma-separated)')
     .option('--disable', 'disable the user')
     .option('--enable', 'enable the user')
-    .action(async (id: string, opts: { roles?: string; disable?: boolean; enable?: boolean }) => {
+    .action(async (who: string, opts: { roles?: string; disable?: boolean; enable?: boolean }) => {
       const patch = {
         roles: opts.roles === undefined ? undefined : parseRoles(opts.roles),
         disabled: opts.disable ? true : opts.enable ? false : undefined,
       };
-      const user = await withContainer(io, (c) =>
-        c.database.transaction((trx) => c.identity.updateUser(trx, cliContext(io.env), id, patch)),
-      );
+      const user = await withContainer(io, async (c) => {
+        const { id } = await resolveUser(c.identity, who);
+        return c.database.transaction((trx) =>
+          c.identity.updateUser(trx, cliContext(io.env), id, patch),
+        );
+      });
       if (json()) io.out(JSON.stringify(user));
       else
         io.out(
@@ -104,10 +122,7 @@ export function registerAdminCommands(program: Command, io: CliIo): void {
         throw new BadRequestError('--expires-in-days must be a whole number from 1 to 365');
       }
       const issued = await withContainer(io, async (c) => {
-        const user = opts.user.includes('@')
-          ? await c.identity.findUserByEmail(opts.user)
-          : await c.identity.getUser(opts.user);
-        if (!user) throw new BadRequestError(`no user with email ${opts.user}`);
+        const user = await resolveUser(c.identity, opts.user);
         return c.database.transaction((trx) =>
           c.identity.createToken(trx, cliContext(io.env), {
             user_id: user.id,
@@ -125,11 +140,13 @@ export function registerAdminCommands(program: Command, io: CliIo): void {
   tokens
     .command('list')
     .description('list tokens')
-    .option('--user <id>', 'only this user’s tokens')
+    .option('--user <id-or-email>', 'only this user’s tokens')
     .action(async (opts: { user?: string }) => {
-      const list = await withContainer(io, (c) =>
-        c.identity.listTokens(cliContext(io.env), { userId: opts.user, limit: 10_000 }),
-      );
+      const list = await withContainer(io, async (c) => {
+        const userId =
+          opts.user === undefined ? undefined : (await resolveUser(c.identity, opts.user)).id;
+        return c.identity.listTokens(cliContext(io.env), { userId, limit: 10_000 });
+      });
       if (json()) io.out(JSON.stringify(list));
       else printTable(io, list, ['id', 'user_id', 'name', 'prefix', 'status', 'expires_at']);
     });

@@ -1,5 +1,6 @@
 // Only light modules load statically: every command pays for this file's imports at start,
 // and `cabinet gate` in a pipeline must start in a blink. The container comes on demand.
+import { userInfo } from 'node:os';
 import type { Container } from '../composition-root.js';
 import type { Config, ConfigError } from '../config/config.js';
 import type { Context } from '../platform/context.js';
@@ -13,9 +14,30 @@ export interface CliIo {
   untilStopped(): Promise<void>;
 }
 
+/** Streams whose reader went away: what would have been written there is dropped. */
+const closedStreams = new WeakSet<NodeJS.WriteStream>();
+const watchedStreams = new WeakSet<NodeJS.WriteStream>();
+
+/**
+ * `cabinet tokens list | head` closes the pipe after ten lines; the next write fails with
+ * EPIPE, emitted as an 'error' event that would crash the process with a stack trace. A reader
+ * that has seen enough is not a failure: later output is dropped and the command still ends
+ * with its own exit code (so `cabinet gate … | head` cannot turn a refusal into a pass).
+ */
+function writeLine(stream: NodeJS.WriteStream, line: string): void {
+  if (!watchedStreams.has(stream)) {
+    watchedStreams.add(stream);
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      closedStreams.add(stream);
+    });
+  }
+  if (!closedStreams.has(stream)) stream.write(`${line}\n`);
+}
+
 export const processIo: CliIo = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+  out: (line) => writeLine(process.stdout, line),
+  err: (line) => writeLine(process.stderr, line),
   env: process.env,
   untilStopped: () =>
     new Promise((resolve) => {
@@ -33,8 +55,22 @@ export class CliExit extends Error {
 
 /** The operator at the terminal: local admin commands act with admin rights, audited as cli. */
 export function cliContext(env: NodeJS.ProcessEnv): Context {
-  const who = env.USER ?? env.LOGNAME ?? 'unknown';
-  return { actorId: `cli:${who}`, roles: ['admin'], correlationId: null };
+  return { actorId: `cli:${operatorName(env)}`, roles: ['admin'], correlationId: null };
+}
+
+/**
+ * `$USER` is often empty or unset (cron, `docker exec`, systemd units), and an audit trail of
+ * `cli:unknown` names no one: ask the OS for the account name before giving up.
+ */
+function operatorName(env: NodeJS.ProcessEnv): string {
+  const fromEnv = env.USER?.trim() || env.LOGNAME?.trim();
+  if (fromEnv) return fromEnv;
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    // A uid with no passwd entry (common in containers) makes userInfo() throw.
+    return 'unknown';
+  }
 }
 
 export async function withContainer<T>(

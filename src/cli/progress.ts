@@ -1,12 +1,13 @@
 import { Transform } from 'node:stream';
 
-const MB = 1024 * 1024;
+const MIB = 1024 * 1024;
 
-function formatBytes(bytes: number): string {
-  return bytes >= MB ? `${(bytes / MB).toFixed(1)} MB` : `${(bytes / 1024).toFixed(1)} kB`;
+/** Binary units, named as such: 1024-based figures labelled "MB" or "kB" read as decimal ones. */
+export function formatBytes(bytes: number): string {
+  return bytes >= MIB ? `${(bytes / MIB).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-/** A textual progress bar: `[########------------] 40% 12.0 MB/30.0 MB`. */
+/** A textual progress bar: `[########------------] 40% 12.0 MiB/30.0 MiB`. */
 export function progressLine(label: string, done: number, total: number): string {
   const ratio = total === 0 ? 1 : Math.min(1, done / total);
   const filled = Math.round(ratio * 20);

@@ -63,7 +63,7 @@ async function runVerify(io: CliIo, file: string, options: VerifyOptions): Promi
     (error: Error) => badInput(io, `cannot read bundle ${file}: ${error.message}`),
   );
   const large = size >= PROGRESS_MIN_BYTES;
-  if (large) io.err(`reading ${file} (${megabytes(size)})`);
+  if (large) io.err(`reading ${file} (${mebibytes(size)})`);
   const text = await readFile(file, 'utf8').catch((error: Error) =>
     badInput(io, `cannot read bundle ${file}: ${error.message}`),
   );
@@ -86,7 +86,7 @@ async function runVerify(io: CliIo, file: string, options: VerifyOptions): Promi
 
   const onProgress = large
     ? ({ done, total, bytes }: DocumentProgress) =>
-        io.err(`hashing documents ${done}/${total} (${megabytes(bytes)})`)
+        io.err(`hashing documents ${done}/${total} (${mebibytes(bytes)})`)
     : undefined;
   const verification = verifyBundle(bundle, { trustedKeys, ...(onProgress && { onProgress }) });
   return { verification, bundle, embeddedOnly };
@@ -158,8 +158,8 @@ function printReport(io: CliIo, run: VerifyRun): void {
   }
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+function mebibytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 function badInput(io: CliIo, message: string): never {

@@ -5,6 +5,7 @@ import type { Intent } from '../intents/intent-service.js';
 import type { Clock } from '../platform/clock.js';
 import type { Context } from '../platform/context.js';
 import {
+  canonicalDigest,
   canonicalMembers,
   joinCanonicalMembers,
   sha256Hex,
@@ -85,15 +86,44 @@ function sameDecision(a: BundleCabDecision | null, b: BundleCabDecision | null):
   return a?.request_id === b?.request_id && a?.status === b?.status;
 }
 
-function view(pack: StoredPack): PackView {
+function view(pack: StoredPack, body: PackBody): PackView {
   return {
     id: pack.id,
     intent_id: pack.intent_id,
     version: pack.version,
     digest: pack.digest,
-    body: parseBody(pack),
+    body,
     envelope: pack.envelope,
   };
+}
+
+/**
+ * The stored body, parsed, once it is shown to still hash to the digest it was signed under.
+ * The database refuses edits (append-only triggers), but with a trigger dropped or a backup
+ * doctored, an edited pack would otherwise be served (and exported, and voted on) as intact.
+ * One canonicalisation and one hash per read: the text is canonicalised again rather than
+ * hashed as read, because PostgreSQL need not hand back the bytes it was given.
+ */
+function intactBody(id: string, stored: { body_text: string; digest: string }): PackBody {
+  let body: unknown;
+  try {
+    body = JSON.parse(stored.body_text);
+  } catch {
+    throw tampered(id);
+  }
+  if (typeof body !== 'object' || body === null || canonicalDigest(body) !== stored.digest) {
+    throw tampered(id);
+  }
+  return body as PackBody;
+}
+
+/** Names the pack, never quotes the edited body: what was served as evidence stays unsaid. */
+function tampered(id: string): ConflictError {
+  return new ConflictError(
+    `Evidence pack ${id} no longer matches its digest: its stored record was changed after it ` +
+      `was signed. GET /api/v1/evidence-packs/${id}/verify names what differs.`,
+    'pack_tampered',
+  );
 }
 
 /** Generates, reads, verifies, diffs and exports immutable evidence packs. */
@@ -192,7 +222,7 @@ export class PackService {
     const members = canonicalMembers(body);
     const facts = contentDigestOfMembers(body, members);
     if (previous && previous.content_digest === facts) {
-      return { pack: view(previous), created: false };
+      return { pack: view(previous, intactBody(previous.id, previous)), created: false };
     }
     const bodyText = joinCanonicalMembers(members);
     const pack: StoredPack = {
@@ -251,14 +281,15 @@ export class PackService {
   }
 
   async get(id: string, db: Executor = this.#database.db): Promise<PackView> {
-    return view(await this.#stored(id, db));
+    const { pack, body } = await this.#intact(id, db);
+    return view(pack, body);
   }
 
   /** A pack's body without its envelope: half the bytes read (the CAB request detail). */
   async body(id: string, db: Executor = this.#database.db): Promise<PackBody> {
-    const body = await findPackBody(db, id);
-    if (!body) throw new NotFoundError('Evidence pack', id);
-    return body;
+    const stored = await findPackBody(db, id);
+    if (!stored) throw new NotFoundError('Evidence pack', id);
+    return intactBody(id, stored);
   }
 
   /** The id of the intent's latest pack version, or null before the first. */
@@ -273,7 +304,7 @@ export class PackService {
 
   /** Diff against another pack of the same intent (by default the previous version). */
   async diff(id: string, againstId?: string): Promise<PackDiff> {
-    const after = await this.#stored(id);
+    const { pack: after, body: afterBody } = await this.#intact(id);
     const beforeId = againstId ?? after.previous_pack_id;
     if (!beforeId) {
       throw new UnprocessableError(
@@ -282,7 +313,7 @@ export class PackService {
         'no_previous_version',
       );
     }
-    const before = await this.#stored(beforeId);
+    const { pack: before, body: beforeBody } = await this.#intact(beforeId);
     if (before.intent_id !== after.intent_id) {
       throw new UnprocessableError(
         'Both packs must belong to the same intent.',
@@ -290,12 +321,16 @@ export class PackService {
         'different_intents',
       );
     }
-    return diffPacks(parseBody(before), parseBody(after));
+    return diffPacks(beforeBody, afterBody);
   }
 
+  /** The offline bundle of an intact pack (an edited one is refused: see intactBody). */
   async bundle(id: string): Promise<EvidenceBundle> {
-    const pack = await this.#stored(id);
-    const body = parseBody(pack);
+    const { pack, body } = await this.#intact(id);
+    return this.#export(pack, body);
+  }
+
+  async #export(pack: StoredPack, body: PackBody): Promise<EvidenceBundle> {
     const db = this.#database.db;
     const subjects = [
       pack.intent_id,
@@ -331,7 +366,9 @@ export class PackService {
    * server's key, every referenced document's bytes, and the audit chain around it.
    */
   async verify(id: string): Promise<BundleVerification> {
-    const bundle = await this.bundle(id);
+    // Not through bundle(): an edited pack is what this is for, and it must get its report.
+    const pack = await this.#stored(id);
+    const bundle = await this.#export(pack, parseBody(pack));
     return verifyBundle(bundle, {
       trustedKeys: [{ key_id: this.#key.keyId, pem: this.#key.publicKeyPem }],
     });
@@ -341,5 +378,13 @@ export class PackService {
     const pack = await findPack(db, id);
     if (!pack) throw new NotFoundError('Evidence pack', id);
     return pack;
+  }
+
+  async #intact(
+    id: string,
+    db: Executor = this.#database.db,
+  ): Promise<{ pack: StoredPack; body: PackBody }> {
+    const pack = await this.#stored(id, db);
+    return { pack, body: intactBody(id, pack) };
   }
 }

@@ -86,14 +86,20 @@ export async function findPack(db: Executor, id: string): Promise<StoredPack | n
   return row ? toPack(row) : null;
 }
 
-/** The body alone, for readers that need no envelope (it holds the body again, in base64). */
-export async function findPackBody(db: Executor, id: string): Promise<PackBody | null> {
+/**
+ * The body alone, for readers that need no envelope (it holds the body again, in base64),
+ * with the digest it must still hash to.
+ */
+export async function findPackBody(
+  db: Executor,
+  id: string,
+): Promise<{ body_text: string; digest: string } | null> {
   const row = await db
     .selectFrom('evidence_packs')
-    .select('body')
+    .select(['body', 'digest'])
     .where('id', '=', id)
     .executeTakeFirst();
-  return row ? (JSON.parse(row.body) as PackBody) : null;
+  return row ? { body_text: row.body, digest: row.digest } : null;
 }
 
 export async function latestPack(db: Executor, intentId: string): Promise<StoredPack | null> {

@@ -9,10 +9,37 @@ import { Worker } from 'node:worker_threads';
  * writers instead of in front of them.
  */
 const WORKER_SOURCE = `
+const { statSync } = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
-db.pragma('busy_timeout = 10000');
+const BUSY_MS = 10000;
+db.pragma('busy_timeout = ' + BUSY_MS);
+function walBytes() {
+  try {
+    return statSync(workerData.file + '-wal').size;
+  } catch {
+    return 0;
+  }
+}
+function checkpoint() {
+  const none = { busy: 0, log: 0, checkpointed: 0 };
+  const passive = db.pragma('wal_checkpoint(PASSIVE)')[0] || none;
+  const result = { ...passive, truncated: false };
+  // PASSIVE copies the frames back but leaves the file its size: a 400 MB upload would keep a
+  // 400 MB WAL on disk for good. Once it has copied everything, TRUNCATE has next to nothing
+  // left to copy and empties the file. It holds the writer lock while it waits for readers,
+  // so it waits briefly and gives up (a later round retries) rather than stall the server.
+  if (passive.busy !== 0 || passive.checkpointed !== passive.log) return result;
+  if (walBytes() <= workerData.truncateAboveBytes) return result;
+  db.pragma('busy_timeout = ' + workerData.truncateBusyMs);
+  try {
+    const truncate = db.pragma('wal_checkpoint(TRUNCATE)')[0] || none;
+    return { ...truncate, truncated: truncate.busy === 0 };
+  } finally {
+    db.pragma('busy_timeout = ' + BUSY_MS);
+  }
+}
 parentPort.on('message', (message) => {
   if (message === 'close') {
     db.close();
@@ -20,29 +47,52 @@ parentPort.on('message', (message) => {
     return;
   }
   try {
-    parentPort.postMessage({ ok: true, result: db.pragma('wal_checkpoint(PASSIVE)') });
+    parentPort.postMessage({ ok: true, result: checkpoint() });
   } catch (error) {
     parentPort.postMessage({ ok: false, error: String(error && error.message) });
   }
 });
 `;
 
+/**
+ * A WAL larger than this is emptied (TRUNCATE) by the next checkpoint, instead of only copied
+ * back. Uploads at least this large ask for that checkpoint as soon as they commit.
+ */
+export const WAL_TRUNCATE_ABOVE_BYTES = 64 * 1024 * 1024;
+
+export interface CheckpointerOptions {
+  /** WAL size above which a checkpoint also truncates the file (default 64 MiB). */
+  truncateAboveBytes?: number;
+  /** How long TRUNCATE may wait for readers while blocking writers (default 250 ms). */
+  truncateBusyMs?: number;
+}
+
 export interface CheckpointResult {
   busy: number;
   log: number;
   checkpointed: number;
+  /** The WAL was over the limit and is now empty on disk. */
+  truncated: boolean;
 }
 
 export class SqliteCheckpointer {
   readonly #file: string;
+  readonly #truncateAboveBytes: number;
+  readonly #truncateBusyMs: number;
   #worker: Worker | null = null;
+  #closed = false;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(file: string) {
+  constructor(file: string, options: CheckpointerOptions = {}) {
     this.#file = file;
+    this.#truncateAboveBytes = options.truncateAboveBytes ?? WAL_TRUNCATE_ABOVE_BYTES;
+    this.#truncateBusyMs = options.truncateBusyMs ?? 250;
   }
 
-  /** One PASSIVE checkpoint; calls queue, so two never overlap. */
+  /**
+   * One PASSIVE checkpoint, then a TRUNCATE when it copied everything and the WAL is over
+   * the limit; calls queue, so two never overlap.
+   */
   checkpoint(): Promise<CheckpointResult> {
     const run = this.#queue.then(() => this.#ask());
     this.#queue = run.catch(() => undefined);
@@ -50,10 +100,13 @@ export class SqliteCheckpointer {
   }
 
   async close(): Promise<void> {
+    // A checkpoint asked for just before close (an upload's, see ArtifactService) must not
+    // start a worker after it: that one would never be closed.
+    this.#closed = true;
+    await this.#queue;
     const worker = this.#worker;
     this.#worker = null;
     if (!worker) return;
-    await this.#queue;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     // Unreferenced, the worker would let a process that awaits its exit end unsettled.
     worker.ref();
@@ -62,6 +115,7 @@ export class SqliteCheckpointer {
   }
 
   #ask(): Promise<CheckpointResult> {
+    if (this.#closed) return Promise.reject(new Error('the checkpointer is closed'));
     const worker = this.#start();
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => {
@@ -72,8 +126,7 @@ export class SqliteCheckpointer {
       worker.once('message', (reply: { ok: boolean; result?: unknown; error?: string }) => {
         worker.off('error', onError);
         if (reply.ok) {
-          const [row] = reply.result as { busy: number; log: number; checkpointed: number }[];
-          resolve(row ?? { busy: 0, log: 0, checkpointed: 0 });
+          resolve(reply.result as CheckpointResult);
         } else {
           reject(new Error(`WAL checkpoint failed: ${reply.error}`));
         }
@@ -87,7 +140,12 @@ export class SqliteCheckpointer {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { file: this.#file, driver },
+      workerData: {
+        file: this.#file,
+        driver,
+        truncateAboveBytes: this.#truncateAboveBytes,
+        truncateBusyMs: this.#truncateBusyMs,
+      },
     });
     // An idle checkpointer must not keep the process alive.
     worker.unref();
