@@ -6,6 +6,7 @@
  */
 
 import type { ProblemDetail } from '../platform/errors.js';
+import { quote } from '../platform/text/quote.js';
 import { isRuleId } from '../policy/rule-catalogue.js';
 
 export const EXCEPTION_TYPES = [
@@ -105,7 +106,7 @@ function scopeProblems(facts: RequestFacts): RuleProblem[] {
     if (!isRuleId(id)) {
       problems.push({
         path: `/scope/rule_ids/${index}`,
-        message: `no policy rule ${JSON.stringify(id)} exists`,
+        message: `no policy rule ${quote(id)} exists`,
         reason: 'unknown_rule',
       });
     }
@@ -116,7 +117,7 @@ function scopeProblems(facts: RequestFacts): RuleProblem[] {
       if (seen.has(id)) {
         problems.push({
           path: `/scope/${name}/${index}`,
-          message: `${JSON.stringify(id)} is named twice`,
+          message: `${quote(id)} is named twice`,
           reason: 'scope_duplicate',
         });
       }

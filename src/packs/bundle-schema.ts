@@ -5,6 +5,7 @@
  * only the fields the verifier walks (the artifact and the document references) are typed.
  */
 import { z } from 'zod';
+import { quote } from '../platform/text/quote.js';
 import { BUNDLE_FORMAT, type CheckList } from './bundle-types.js';
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
@@ -170,7 +171,7 @@ export function readBundle(input: unknown, checks: CheckList): ParsedBundle | nu
   if (raw.format !== BUNDLE_FORMAT) {
     checks.fail(
       'format',
-      `format: ${raw.format === undefined ? 'missing' : JSON.stringify(raw.format)}: this verifier reads ${BUNDLE_FORMAT} only`,
+      `format: ${raw.format === undefined ? 'missing' : quote(raw.format)}: this verifier reads ${BUNDLE_FORMAT} only`,
     );
     return null;
   }

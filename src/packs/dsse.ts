@@ -10,6 +10,7 @@ import {
   joinCanonicalMembers,
 } from '../platform/crypto/canonical-json.js';
 import { keyIdOf, type SigningKey, verifyEd25519 } from '../platform/crypto/signing-key.js';
+import { quote } from '../platform/text/quote.js';
 import { PACK_PREDICATE_TYPE, type PackBody } from './pack-body.js';
 
 export const IN_TOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
@@ -108,7 +109,7 @@ export function signPayload(payloadText: string, key: SigningKey): DsseEnvelope 
  */
 export function verifyEnvelope(envelope: DsseEnvelope, publicKeyPem: string): EnvelopeVerification {
   if (envelope.payloadType !== DSSE_PAYLOAD_TYPE) {
-    return fail(`payloadType is ${JSON.stringify(envelope.payloadType)}, not ${DSSE_PAYLOAD_TYPE}`);
+    return fail(`payloadType is ${quote(envelope.payloadType)}, not ${DSSE_PAYLOAD_TYPE}`);
   }
   let keyId: string;
   try {
@@ -145,7 +146,7 @@ function parseStatement(payload: Buffer): ParsedStatement | string {
   if (!isRecord(value)) return 'the signed payload is not a JSON object';
   const { _type, subject, predicateType, predicate } = value;
   if (_type !== IN_TOTO_STATEMENT_TYPE) {
-    return `the signed payload is not an in-toto Statement v1 (_type ${JSON.stringify(_type)})`;
+    return `the signed payload is not an in-toto Statement v1 (_type ${quote(_type)})`;
   }
   if (!Array.isArray(subject) || !subject.every(isRecord)) {
     return 'the statement has no subject list';

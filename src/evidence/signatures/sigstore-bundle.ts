@@ -1,6 +1,7 @@
 import { type Bundle, bundleFromJSON, ValidationError } from '@sigstore/bundle';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { InvalidDocumentError } from '../../platform/errors.js';
+import { flatText, quote } from '../../platform/text/quote.js';
 import { jsonPointer } from '../parsers/json-document.js';
 import { signatureFailure } from './failures.js';
 
@@ -11,20 +12,56 @@ export function readBundle(json: unknown): Bundle {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw signatureFailure('malformed_bundle', 'The Sigstore bundle must be a JSON object.');
   }
+  const deep = tooDeepAt(json, MAX_BUNDLE_DEPTH);
+  if (deep !== null) {
+    const message = `nested more than ${MAX_BUNDLE_DEPTH} levels deep`;
+    throw new InvalidDocumentError(
+      `The Sigstore bundle is malformed: ${deep || '/'} ${message}.`,
+      [{ path: deep, message }],
+      'malformed_bundle',
+    );
+  }
   try {
     return bundleFromJSON(json);
   } catch (error) {
-    // ValidationError names the protobuf fields; other errors (a bad enum value) only a message.
+    // ValidationError names the protobuf fields; other errors (a bad enum value) only a
+    // message, which may quote the value: bounded, like every quoted value.
     const problems =
       error instanceof ValidationError
         ? error.fields.map((field) => ({ path: fieldPointer(field), message: 'missing or empty' }))
-        : [{ path: '', message: (error as Error).message }];
+        : [{ path: '', message: boundedMessage(error) }];
     throw new InvalidDocumentError(
       `The Sigstore bundle is malformed: ${problems.map((p) => `${p.path || '/'} ${p.message}`).join('; ')}.`,
       problems,
       'malformed_bundle',
     );
   }
+}
+
+/**
+ * A bundle is a handful of levels deep; protobuf's fromJSON stringifies whatever sits where a
+ * string belongs, recursively, so a deeply nested value there would overflow the stack.
+ */
+const MAX_BUNDLE_DEPTH = 16;
+
+/** The pointer of the first value nested deeper than `limit`, or null; iterative on purpose. */
+function tooDeepAt(root: unknown, limit: number): string | null {
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [
+    { value: root, path: '', depth: 0 },
+  ];
+  while (stack.length > 0) {
+    const { value, path, depth } = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= limit) return path;
+    for (const [key, child] of Object.entries(value)) {
+      stack.push({ value: child, path: `${path}${jsonPointer([key])}`, depth: depth + 1 });
+    }
+  }
+  return null;
+}
+
+function boundedMessage(error: unknown): string {
+  return flatText(error instanceof Error ? error.message : String(error), 200);
 }
 
 /**
@@ -97,7 +134,7 @@ export function artifactBinding(bundle: Bundle): ArtifactBinding {
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     throw signatureFailure(
       'unsupported_bundle',
-      `The DSSE payload type is ${JSON.stringify(envelope.payloadType)}; only in-toto ` +
+      `The DSSE payload type is ${quote(envelope.payloadType)}; only in-toto ` +
         `statements (${IN_TOTO_PAYLOAD_TYPE}) name the artifact they are about.`,
       '/dsseEnvelope/payloadType',
     );

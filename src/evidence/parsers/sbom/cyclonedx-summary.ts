@@ -1,3 +1,4 @@
+import { quote } from '../../../platform/text/quote.js';
 import type { CycloneDxVersion } from './cyclonedx-schema.js';
 import type { CdxComponent, CdxDependency, CdxLicenceChoice, CdxNode } from './cyclonedx-shapes.js';
 import { pushReversed, walk } from './cyclonedx-tree.js';
@@ -167,7 +168,7 @@ export class CycloneDxSummarizer {
         [
           {
             path: `${at}/bom-ref`,
-            message: `bom-ref ${JSON.stringify(ref)} is already used by ${first}`,
+            message: `bom-ref ${quote(ref)} is already used by ${first}`,
           },
         ],
         'invalid_structure',

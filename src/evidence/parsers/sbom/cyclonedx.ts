@@ -1,3 +1,4 @@
+import { quote } from '../../../platform/text/quote.js';
 import {
   CYCLONEDX_VERSIONS,
   type CycloneDxVersion,
@@ -52,7 +53,7 @@ export function cycloneDxVersionOf(
     const message =
       version === undefined
         ? 'required property is missing'
-        : `unsupported CycloneDX specVersion ${JSON.stringify(version)}; expected one of ${CYCLONEDX_VERSIONS.join(', ')}`;
+        : `unsupported CycloneDX specVersion ${quote(version)}; expected one of ${CYCLONEDX_VERSIONS.join(', ')}`;
     reject(
       'The CycloneDX document',
       [{ path: `${prefix}/specVersion`, message }],

@@ -1,3 +1,4 @@
+import { quote } from '../../../platform/text/quote.js';
 import { parseJsonDocument } from '../json-document.js';
 import { isJsonObject, type JsonObject } from './json-values.js';
 import { refuse, reject } from './sbom-errors.js';
@@ -83,7 +84,7 @@ function predicateOf(statement: JsonObject, at: string, warnings: Warnings): Jso
   }
   if (typeof predicateType === 'string' && !SBOM_PREDICATE.test(predicateType)) {
     warnings.add(
-      `The in-toto predicateType ${JSON.stringify(predicateType)} is not an SBOM type; its predicate was read as one.`,
+      `The in-toto predicateType ${quote(predicateType)} is not an SBOM type; its predicate was read as one.`,
     );
   }
   return predicate;

@@ -1,5 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import type { ProblemDetail } from '../../../platform/errors.js';
+import { quote } from '../../../platform/text/quote.js';
 import { LINEAR_UNIQUE_ITEMS, PATTERN_MEANINGS, STRING_ENUM } from './schema-rewrite.js';
 
 const MAX_LISTED_VALUES = 12;
@@ -52,9 +53,8 @@ function describeEnum(error: ErrorObject, params: Record<string, unknown>): stri
   return `must be one of ${allowed.map((value) => JSON.stringify(value)).join(', ')}${got(error.data)}`;
 }
 
-/** The offending value, when it is short enough to help. */
+/** The offending value, quoted bounded; a container says nothing its path does not. */
 function got(data: unknown): string {
   if (data === null || typeof data === 'object' || data === undefined) return '';
-  const text = JSON.stringify(data);
-  return ` (got ${text.length > 80 ? `${text.slice(0, 77)}…` : text})`;
+  return ` (got ${quote(data)})`;
 }

@@ -1,3 +1,4 @@
+import { quote } from '../../../platform/text/quote.js';
 import { lowerCase, type ParseContext } from './json-values.js';
 import { LicenseCollector } from './licenses.js';
 import { checkedPurl, isValidPurl } from './purl.js';
@@ -78,12 +79,10 @@ export class SpdxSummarizer {
   header(documentId: string, dataLicense: string): void {
     const { warnings } = this.#context;
     if (documentId !== 'SPDXRef-DOCUMENT') {
-      warnings.add(
-        `The document's SPDXID is ${JSON.stringify(documentId)}, not "SPDXRef-DOCUMENT".`,
-      );
+      warnings.add(`The document's SPDXID is ${quote(documentId)}, not "SPDXRef-DOCUMENT".`);
     }
     if (dataLicense !== 'CC0-1.0') {
-      warnings.add(`dataLicense is ${JSON.stringify(dataLicense)}; SPDX requires "CC0-1.0".`);
+      warnings.add(`dataLicense is ${quote(dataLicense)}; SPDX requires "CC0-1.0".`);
     }
   }
 
@@ -141,7 +140,7 @@ export class SpdxSummarizer {
           [
             {
               path: `${pathOf(code)}/SPDXID`,
-              message: `SPDXID ${JSON.stringify(id)} is already used by ${pathOf(first) || 'the document'}`,
+              message: `SPDXID ${quote(id)} is already used by ${pathOf(first) || 'the document'}`,
             },
           ],
           'invalid_structure',

@@ -1,3 +1,4 @@
+import { quote } from '../../../platform/text/quote.js';
 import type { JsonObject, ParseContext } from './json-values.js';
 import { reject, validateOrReject } from './sbom-errors.js';
 import { spdxValidator } from './spdx-schema.js';
@@ -48,7 +49,7 @@ export function spdxVersionOf(document: JsonObject, prefix: string): string {
     const message =
       version === undefined
         ? 'required property is missing'
-        : `unsupported spdxVersion ${JSON.stringify(version)}; expected one of ${SPDX_VERSIONS.join(', ')}`;
+        : `unsupported spdxVersion ${quote(version)}; expected one of ${SPDX_VERSIONS.join(', ')}`;
     reject(
       'The SPDX document',
       [{ path: `${prefix}/spdxVersion`, message }],

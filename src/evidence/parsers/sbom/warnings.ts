@@ -1,3 +1,5 @@
+import { quote } from '../../../platform/text/quote.js';
+
 const MAX_EXAMPLES = 3;
 /** Long examples (a 2 kB purl) are cut: a warning is a summary, not a copy of the document. */
 const MAX_EXAMPLE_LENGTH = 80;
@@ -40,7 +42,7 @@ export class Warnings {
   toArray(): string[] {
     return [...this.#entries.values()].map((entry) => {
       const more = entry.count > entry.examples.length ? ', …' : '';
-      const examples = entry.examples.map((example) => JSON.stringify(example)).join(', ');
+      const examples = entry.examples.map((example) => quote(example)).join(', ');
       return entry.render(entry.count, `${examples}${more}`);
     });
   }

@@ -1,4 +1,5 @@
 import { InvalidDocumentError, type ProblemDetail } from '../../../platform/errors.js';
+import { quote } from '../../../platform/text/quote.js';
 import { jsonPointer } from '../json-document.js';
 
 export type JsonRecord = Record<string, unknown>;
@@ -34,7 +35,7 @@ export function arrayAt(
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${quote(value)}`;
 }
 
 /**

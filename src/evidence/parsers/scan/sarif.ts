@@ -1,3 +1,4 @@
+import { quote } from '../../../platform/text/quote.js';
 import { arrayAt, isRecord, type JsonRecord, nonEmptyString, Problems } from './doc-reader.js';
 import { FindingCollector } from './findings.js';
 import { messageText, sarifPackage } from './sarif-package.js';
@@ -12,7 +13,7 @@ const NOT_A_FINDING = new Set(['pass', 'notApplicable']);
 export function readSarif(doc: JsonRecord): FormatResult {
   const problems = new Problems();
   if (doc.version !== '2.1.0') {
-    problems.add(['version'], `must be "2.1.0", got ${JSON.stringify(doc.version ?? null)}`);
+    problems.add(['version'], `must be "2.1.0", got ${quote(doc.version ?? null)}`);
     problems.throwIfAny('Only SARIF 2.1.0 is accepted.', 'unsupported_version');
   }
   const collector = new FindingCollector();

@@ -1,3 +1,4 @@
+import { quote } from '../../../platform/text/quote.js';
 import { arrayAt, isRecord, type JsonRecord, nonEmptyString, Problems } from './doc-reader.js';
 import { FindingCollector } from './findings.js';
 import { severityFromTrivy } from './severity.js';
@@ -17,7 +18,7 @@ export function readTrivy(doc: JsonRecord): FormatResult {
   if (doc.SchemaVersion !== 2) {
     problems.add(
       ['SchemaVersion'],
-      `must be 2 (Trivy's current JSON report), got ${JSON.stringify(doc.SchemaVersion ?? null)}`,
+      `must be 2 (Trivy's current JSON report), got ${quote(doc.SchemaVersion ?? null)}`,
     );
     problems.throwIfAny('Unsupported Trivy report version.', 'unsupported_version');
   }

@@ -1,4 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { flatText, quote } from '../../../platform/text/quote.js';
 import { fail, isRecord, type JsonRecord } from '../scan/doc-reader.js';
 import { resolveStage } from './stage.js';
 import type { CaseStatus, ParsedTestResults, TestCase } from './types.js';
@@ -8,6 +9,12 @@ import { decodeXmlText, lineAt } from './xml-text.js';
 const MESSAGE_LIMIT = 1000;
 
 const ARRAY_ELEMENTS = new Set(['testsuite', 'testcase', 'failure', 'error', 'skipped']);
+
+/** Deeper than any real report nests suites; the parser refuses beyond it (its own guard). */
+const MAX_XML_DEPTH = 100;
+
+/** Element names the parser refuses, because they would write to an object's prototype. */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * Entity processing is off: with no DOCTYPE accepted and no entity expansion, a "billion
@@ -24,6 +31,7 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   isArray: (name) => ARRAY_ELEMENTS.has(name),
+  maxNestedTags: MAX_XML_DEPTH,
 });
 
 /** JUnit XML: `<testsuites>` or a single `<testsuite>`; counts come from `<testcase>` elements. */
@@ -47,11 +55,13 @@ export function readJunit(bytes: Uint8Array, optionStage: unknown): ParsedTestRe
   }
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
-    const { line, msg } = valid.err;
+    const { line } = valid.err;
+    // The validator's message quotes the offending tag or attribute name, unbounded.
+    const msg = flatText(valid.err.msg, 160);
     fail(`The JUnit XML is malformed (line ${line}): ${msg}`, `line ${line}`, msg, 'invalid_xml');
   }
   const stage = resolveStage(null, optionStage, '');
-  const doc: unknown = parser.parse(text);
+  const doc = parseRefusing(text);
   const root = isRecord(doc) ? doc : {};
   const rootSuites = isRecord(root.testsuites) ? root.testsuites : null;
   const topLevel: JsonRecord[] =
@@ -107,6 +117,61 @@ export function readJunit(bytes: Uint8Array, optionStage: unknown): ParsedTestRe
     },
     warnings,
   };
+}
+
+/**
+ * The parser refuses what it cannot represent safely (nesting past its limit, an element
+ * named `__proto__`); those refusals are the document's fault, so they answer a located
+ * invalid_xml rather than escaping as a server error.
+ */
+function parseRefusing(text: string): unknown {
+  try {
+    return parser.parse(text);
+  } catch (error) {
+    const hazard = locateHazard(text);
+    const at = hazard?.line ?? 1;
+    const what = hazard?.what ?? `the XML parser refused it (${flatText(String(error), 120)})`;
+    return fail(
+      `The JUnit XML is refused (line ${at}): ${what}.`,
+      `line ${at}`,
+      what,
+      'invalid_xml',
+    );
+  }
+}
+
+/** Comments, CDATA, processing instructions and declarations, or one tag (quoted attributes). */
+const XML_TOKEN =
+  /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<[?!][\s\S]*?>|<(\/?)([^\s/>]+)(?:"[^"]*"|'[^']*'|[^'">])*?(\/?)>/g;
+
+/**
+ * Where a well-formed document has what the parser refuses: the first element nested past
+ * MAX_XML_DEPTH or named like a prototype key. One linear pass, no recursion.
+ */
+function locateHazard(text: string): { line: number; what: string } | null {
+  let depth = 0;
+  for (const match of text.matchAll(XML_TOKEN)) {
+    const [, closing, name, selfClosing] = match;
+    if (name === undefined) continue;
+    if (closing === '/') {
+      depth -= 1;
+      continue;
+    }
+    if (RESERVED_NAMES.has(name)) {
+      return {
+        line: lineAt(text, match.index),
+        what: `the element name ${quote(name)} is not allowed`,
+      };
+    }
+    if (selfClosing !== '/') depth += 1;
+    if (depth > MAX_XML_DEPTH) {
+      return {
+        line: lineAt(text, match.index),
+        what: `elements are nested more than ${MAX_XML_DEPTH} levels deep`,
+      };
+    }
+  }
+  return null;
 }
 
 function readCase(testcase: JsonRecord): TestCase {

@@ -1,3 +1,5 @@
+import { quote } from '../../../platform/text/quote.js';
+import { CYCLONEDX_VERSIONS, isCycloneDxVersion } from '../sbom/cyclonedx-schema.js';
 import { indexComponents, resolveRef } from '../scan/cyclonedx-components.js';
 import {
   arrayAt,
@@ -25,6 +27,13 @@ const STATE_TO_STATUS: Record<string, VexStatus> = {
 /** One statement per `vulnerabilities[]` entry that carries an `analysis.state`. */
 export function readCycloneDxVex(doc: JsonRecord): VexReadResult & { unanalysed: number } {
   const problems = new Problems();
+  // The version is stored and shown: only a CycloneDX version, never whatever text was sent.
+  if (doc.specVersion !== undefined && !isCycloneDxVersion(doc.specVersion)) {
+    problems.add(
+      ['specVersion'],
+      `must be one of ${CYCLONEDX_VERSIONS.join(', ')}, got ${quote(doc.specVersion)}`,
+    );
+  }
   const index = indexComponents(doc);
   const metadata = isRecord(doc.metadata) ? doc.metadata : {};
   const subjectRef = isRecord(metadata.component)
@@ -50,7 +59,7 @@ export function readCycloneDxVex(doc: JsonRecord): VexReadResult & { unanalysed:
     if (status === undefined) {
       problems.add(
         [...path, 'analysis', 'state'],
-        `must be one of ${Object.keys(STATE_TO_STATUS).join(', ')}, got ${JSON.stringify(state ?? null)}`,
+        `must be one of ${Object.keys(STATE_TO_STATUS).join(', ')}, got ${quote(state ?? null)}`,
       );
     }
     const products: string[] = [];
@@ -90,7 +99,12 @@ export function readCycloneDxVex(doc: JsonRecord): VexReadResult & { unanalysed:
   }
   if (unresolved.size > 0) {
     warnings.push(
-      `${unresolved.size} affects refs match no component bom-ref; kept as written: ${[...unresolved].slice(0, 5).join(', ')}.`,
+      `${unresolved.size} affects refs match no component bom-ref; kept as written: ${[
+        ...unresolved,
+      ]
+        .slice(0, 5)
+        .map((ref) => quote(ref))
+        .join(', ')}.`,
     );
   }
   return { spec_version: nonEmptyString(doc.specVersion), statements, warnings, unanalysed };

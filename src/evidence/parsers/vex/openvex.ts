@@ -1,3 +1,4 @@
+import { quote } from '../../../platform/text/quote.js';
 import {
   arrayAt,
   isRecord,
@@ -38,7 +39,7 @@ export function readOpenVex(doc: JsonRecord): VexReadResult {
     if (status === undefined) {
       problems.add(
         [...path, 'status'],
-        `must be one of ${STATUSES.join(', ')}, got ${JSON.stringify(statement.status ?? null)}`,
+        `must be one of ${STATUSES.join(', ')}, got ${quote(statement.status ?? null)}`,
       );
     }
     const products: string[] = [];

@@ -174,7 +174,7 @@ describe('CycloneDX VEX', () => {
     ]);
     expect(parsed.warnings).toEqual([
       expect.stringMatching(/1 vulnerabilities have no analysis/),
-      expect.stringMatching(/1 affects refs match no component bom-ref; kept as written: ghost/),
+      expect.stringMatching(/1 affects refs match no component bom-ref; kept as written: "ghost"/),
     ]);
   });
 
