@@ -21,6 +21,7 @@ import { registerIntentRoutes } from './intents/intent-routes.js';
 import { registerOutboxRoutes } from './outbox/outbox-routes.js';
 import { registerPackRoutes } from './packs/pack-routes.js';
 import { installErrorHandling } from './platform/http/error-handler.js';
+import { frameworkErrorOptions, installJsonBodies } from './platform/http/framework.js';
 import { installRequestContext } from './platform/http/request-context.js';
 import { registerPolicySetRoutes } from './policy/policy-set-routes.js';
 import { registerRiskRoutes } from './risk/risk-routes.js';
@@ -45,12 +46,14 @@ export async function buildApp(
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     requestIdHeader: false,
+    ...frameworkErrorOptions,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Hooks and the error handler come first so every plugin registered below inherits them.
   installRequestContext(app, container.identity);
   installErrorHandling(app, container.audit);
+  installJsonBodies(app);
   const registry = installMetrics(app, {
     auditAppended: () => container.audit.appendedCount,
     outbox: container.outbox,

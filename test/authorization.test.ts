@@ -127,6 +127,13 @@ const MATRIX: Row[] = [
   },
   {
     method: 'POST',
+    path: '/api/v1/intents/{id}/owner',
+    url: () => '/api/v1/intents/does-not-exist/owner',
+    body: () => ({ user_id: 'nobody' }),
+    allowed: ['admin'],
+  },
+  {
+    method: 'POST',
     path: '/api/v1/artifacts',
     url: () => '/api/v1/artifacts?filename=a.bin&publisher=Acme',
     body: () => ({}),

@@ -87,7 +87,7 @@ describe.each(dbKinds)('CAB workflow on %s', (kind) => {
     (
       await t.call({
         method: 'GET',
-        url: `/api/v1/audit/events?subject=${subject}&limit=200`,
+        url: `/api/v1/audit/events?subject=${subject}&limit=200&order=asc`,
         as: auditor,
       })
     ).json<{ events: Json[] }>().events;

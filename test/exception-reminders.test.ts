@@ -15,7 +15,7 @@ import { EmailChannel } from '../src/notify/email-channel.js';
 import type { OutboxMessage } from '../src/outbox/outbox-store.js';
 import { systemContext } from '../src/platform/context.js';
 import { dbKinds } from './databases.js';
-import { createIntent } from './intake-fixtures.js';
+import { createIntent, exampleIntent } from './intake-fixtures.js';
 import { startTestApp, type TestApp, type TestUser, testSigningKey } from './test-app.js';
 
 const HOUR_MS = 3_600_000;
@@ -319,6 +319,14 @@ describe.each(dbKinds)('exception reminders on %s', (kind) => {
 
   it('leaves disabled users out, requester and reviewers alike', async () => {
     const carl = await t.user(['submitter']);
+    // Exceptions are requested by an owner of an intent deploying the artifact.
+    const declared = await t.call({
+      method: 'POST',
+      url: '/api/v1/intents',
+      payload: exampleIntent(sha),
+      as: carl,
+    });
+    expect(declared.statusCode, declared.body).toBe(201);
     const id = await approvedException(3 * DAY_MS, carl);
     for (const user of [carl, rita]) {
       const res = await t.call({
@@ -338,6 +346,14 @@ describe.each(dbKinds)('exception reminders on %s', (kind) => {
         url: `/api/v1/users/${rita.id}`,
         payload: { disabled: false },
       });
+      // Disabling revoked rita's tokens for good: she gets a new one.
+      const issued = await t.call({
+        method: 'POST',
+        url: '/api/v1/tokens',
+        payload: { user_id: rita.id, name: 'after re-enabling' },
+      });
+      expect(issued.statusCode, issued.body).toBe(201);
+      rita.token = issued.json<{ token: string }>().token;
     }
   });
 

@@ -6,7 +6,7 @@ import { findException, updateException } from '../src/exceptions/exception-stor
 import { EXCEPTION_TYPES, ExceptionService } from '../src/exceptions/index.js';
 import { ConflictError } from '../src/platform/errors.js';
 import { dbKinds } from './databases.js';
-import { createIntent } from './intake-fixtures.js';
+import { createIntent, exampleIntent } from './intake-fixtures.js';
 import { startTestApp, type TestApp, type TestUser, testSigningKey } from './test-app.js';
 
 type Body = Record<string, unknown>;
@@ -61,11 +61,22 @@ describe.each(dbKinds)('exception management on %s', (kind) => {
     cab = await t.user(['cab_member']);
     auditor = await t.user(['auditor']);
     sha = (await createIntent(t, ann)).artifactSha256;
+    // Exceptions are requested by the owners of the artifact's intents: dual owns one too.
+    await declare(dual, sha);
   });
   afterAll(async () => t.close());
 
   const inFromNow = (ms: number) => new Date(t.clock.now().getTime() + ms).toISOString();
   const freshArtifact = async () => (await createIntent(t, ann)).artifactSha256;
+  async function declare(as: TestUser, artifactSha256: string): Promise<void> {
+    const res = await t.call({
+      method: 'POST',
+      url: '/api/v1/intents',
+      payload: exampleIntent(artifactSha256),
+      as,
+    });
+    expect(res.statusCode).toBe(201);
+  }
 
   const body = (overrides: Body = {}, scope: Body = {}): Body => ({
     exception_type: 'vuln_critical',
@@ -768,6 +779,7 @@ describe.each(dbKinds)('exception management on %s', (kind) => {
     const at = (days: number) => inFromNow(days * DAY_MS);
     const scoped = (expires: string, as: TestUser = ann) =>
       requested(body({ expires_at: expires }, { artifact_sha256: artifact }), as);
+    await declare(bob, artifact);
     const p3 = await scoped(at(3));
     const p10 = await scoped(at(10), bob);
     const a5 = await scoped(at(5));

@@ -146,6 +146,63 @@ describe.each(dbKinds)('identity on %s', (kind) => {
     expect(steal.statusCode).toBe(404);
   });
 
+  it('revokes a user’s tokens when disabling them, for good: re-enabling revives none', async () => {
+    const dave = await t.user(['submitter']);
+    const second = await t.call({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      payload: { name: 'second' },
+      as: dave,
+    });
+    expect(second.statusCode).toBe(201);
+    const patch = (disabled: boolean) =>
+      t.call({ method: 'PATCH', url: `/api/v1/users/${dave.id}`, payload: { disabled } });
+    expect((await patch(true)).statusCode).toBe(200);
+    const tokens = await t.call({ method: 'GET', url: `/api/v1/tokens?user_id=${dave.id}` });
+    const listed = tokens.json().tokens as { id: string; status: string }[];
+    expect(listed.length).toBeGreaterThanOrEqual(2);
+    expect(listed.every((token) => token.status === 'revoked')).toBe(true);
+    const events = await t.container.database.db
+      .selectFrom('audit_events')
+      .select(['subject', 'data'])
+      .where('event_type', '=', 'token.revoked')
+      .where(
+        'subject',
+        'in',
+        listed.map((token) => token.id),
+      )
+      .execute();
+    expect(events).toHaveLength(listed.length);
+    for (const event of events) {
+      expect(JSON.parse(event.data)).toMatchObject({ user_id: dave.id, reason: 'user_disabled' });
+    }
+
+    expect((await patch(false)).statusCode).toBe(200);
+    for (const secret of [dave.token, second.json().token as string]) {
+      const me = await t.call({
+        method: 'GET',
+        url: '/api/v1/me',
+        as: null,
+        headers: { authorization: `Bearer ${secret}` },
+      });
+      expect(me.statusCode).toBe(401);
+      expect(me.json().detail).toContain('revoked');
+    }
+    // Disabling again revokes nothing twice.
+    expect((await patch(true)).statusCode).toBe(200);
+    const again = await t.container.database.db
+      .selectFrom('audit_events')
+      .select('id')
+      .where('event_type', '=', 'token.revoked')
+      .where(
+        'subject',
+        'in',
+        listed.map((token) => token.id),
+      )
+      .execute();
+    expect(again).toHaveLength(listed.length);
+  });
+
   it('lets an admin issue and revoke tokens for others, not for disabled users', async () => {
     const carol = await t.user(['auditor']);
     const issued = await t.call({

@@ -483,7 +483,7 @@ describe.each(dbKinds)('deployment intents on %s', (kind) => {
     const res = await patch(id, { app_version: '99' }, bob);
     expect(res.statusCode).toBe(403);
     expect(res.json()).toMatchObject({ reason: 'not_intent_owner' });
-    expect(res.json().detail).toContain('Only the submitter who created');
+    expect(res.json().detail).toContain('Only the owner of intent');
     const refused = await t.container.database.db
       .selectFrom('audit_events')
       .select(['data'])

@@ -225,5 +225,18 @@ describe.each(dbKinds)('notifications delivered end to end on %s', (kind) => {
     // A drain later delivers nothing twice.
     expect(await t.container.dispatcher.drain()).toEqual({ delivered: 0, failed: 0, dead: 0 });
     expect(hooks.deliveries).toHaveLength(1);
+
+    // Prometheus sees the same: attempts by channel and outcome, latency, messages by status.
+    const metrics = (await t.call({ method: 'GET', url: '/metrics', as: null })).body;
+    expect(metrics).toContain('cabinet_outbox_attempts_total{channel="email",outcome="failed"} 1');
+    expect(metrics).toContain(
+      'cabinet_outbox_attempts_total{channel="email",outcome="delivered"} 2',
+    );
+    expect(metrics).toContain(
+      'cabinet_outbox_attempts_total{channel="webhook",outcome="delivered"} 1',
+    );
+    expect(metrics).toMatch(/cabinet_outbox_delivery_latency_seconds_count\{channel="webhook"\} 1/);
+    expect(metrics).toContain('cabinet_outbox_messages{status="pending"} 0');
+    expect(metrics).toContain('cabinet_outbox_messages{status="delivered"} 3');
   });
 });

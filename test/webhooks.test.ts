@@ -136,7 +136,11 @@ describe.each(dbKinds)('webhooks on %s', (kind) => {
     (await t.call({ method: 'GET', url: `/api/v1/webhooks/${id}` })).json<Json>();
   const events = async (subject: string) =>
     (
-      await t.call({ method: 'GET', url: `/api/v1/audit/events?subject=${subject}`, as: auditor })
+      await t.call({
+        method: 'GET',
+        url: `/api/v1/audit/events?subject=${subject}&order=asc`,
+        as: auditor,
+      })
     ).json<{ events: Json[] }>().events;
   /** Enqueues one message to this endpoint (as the CAB would) and reads it back. */
   const messageTo = async (endpointId: string, eventType = 'deployment.denied') => {

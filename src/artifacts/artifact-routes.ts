@@ -2,9 +2,12 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { registerRawBodyRoutes, uploadSource } from '../platform/http/raw-body.js';
+import type { Clock } from '../platform/clock.js';
+import type { Database } from '../platform/db/database.js';
+import { createOnceAround } from '../platform/http/idempotency.js';
+import { registerRawBodyRoutes } from '../platform/http/raw-body.js';
 import { commonErrors, isoDateTime } from '../platform/http/schemas.js';
-import type { ArtifactService } from './artifact-service.js';
+import type { ArtifactResult, ArtifactService } from './artifact-service.js';
 
 export const sha256Schema = z
   .string()
@@ -36,9 +39,20 @@ const metadata = {
 
 const sha256Params = z.strictObject({ sha256: sha256Schema });
 
+/** 201 when the artifact is new, 200 when the same one was already known. */
+const answer = (result: ArtifactResult) => ({
+  status: result.created ? 201 : 200,
+  body: result.artifact,
+});
+
 export async function registerArtifactRoutes(
   app: FastifyInstance,
-  deps: { artifacts: ArtifactService },
+  deps: {
+    artifacts: ArtifactService;
+    database: Database;
+    clock: Clock;
+    config: { maxUploadBytes: number };
+  },
 ): Promise<void> {
   const { artifacts } = deps;
 
@@ -57,11 +71,10 @@ export async function registerArtifactRoutes(
           response: { 200: artifactSchema, 201: artifactSchema, ...commonErrors },
         },
       },
-      async (request, reply) => {
-        const result = await artifacts.upload(request.ctx, uploadSource(request), request.query);
-        reply.code(result.created ? 201 : 200);
-        return result.artifact;
-      },
+      async (request, reply) =>
+        createOnceAround(deps, request, reply, { rawBody: true }, async (source) =>
+          answer(await artifacts.upload(request.ctx, source, request.query)),
+        ),
     );
   });
 
@@ -81,11 +94,10 @@ export async function registerArtifactRoutes(
         response: { 200: artifactSchema, 201: artifactSchema, ...commonErrors },
       },
     },
-    async (request, reply) => {
-      const result = await artifacts.register(request.ctx, request.body);
-      reply.code(result.created ? 201 : 200);
-      return result.artifact;
-    },
+    async (request, reply) =>
+      createOnceAround(deps, request, reply, { rawBody: false }, async () =>
+        answer(await artifacts.register(request.ctx, request.body)),
+      ),
   );
 
   r.get(

@@ -54,7 +54,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: { audit: AuditLo
       config: { action: 'audit.read' },
       schema: {
         tags: ['audit'],
-        summary: 'Audit events in seq order, filtered, cursor-paginated',
+        summary: 'Audit events, newest first (order=asc to replay), filtered, cursor-paginated',
         querystring: z.strictObject({
           ...pageQuery,
           type: z.string().max(200).optional(),
@@ -63,6 +63,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: { audit: AuditLo
           correlation_id: z.string().max(200).optional(),
           from: isoDateTime.optional(),
           to: isoDateTime.optional(),
+          order: z.enum(['asc', 'desc']).default('desc'),
         }),
         response: {
           200: z.object({ events: z.array(eventSchema), next_cursor: z.string().nullable() }),
@@ -87,6 +88,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: { audit: AuditLo
           from: q.from === undefined ? undefined : new Date(q.from).toISOString(),
           to: q.to === undefined ? undefined : new Date(q.to).toISOString(),
           after_seq: afterSeq,
+          order: q.order,
         },
         q.limit,
       );

@@ -8,7 +8,13 @@ export interface AuditFilters {
   correlation_id?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
+  /** A page's cursor: the events past this seq, in the listing's order. */
   after_seq?: number | undefined;
+  /**
+   * Seq order by default, for code that replays a history; the HTTP listing defaults to
+   * `desc` (people open an audit log to see the latest).
+   */
+  order?: 'asc' | 'desc' | undefined;
 }
 
 const columns = [
@@ -51,8 +57,11 @@ export async function listEvents(
   if (filters.correlation_id) query = query.where('correlation_id', '=', filters.correlation_id);
   if (filters.from) query = query.where('created_at', '>=', filters.from);
   if (filters.to) query = query.where('created_at', '<', filters.to);
-  if (filters.after_seq !== undefined) query = query.where('seq', '>', filters.after_seq);
-  const rows = await query.orderBy('seq', 'asc').limit(limit).execute();
+  const order = filters.order ?? 'asc';
+  if (filters.after_seq !== undefined) {
+    query = query.where('seq', order === 'asc' ? '>' : '<', filters.after_seq);
+  }
+  const rows = await query.orderBy('seq', order).limit(limit).execute();
   return rows.map(normalise);
 }
 

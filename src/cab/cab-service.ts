@@ -22,6 +22,7 @@ import {
   UnprocessableError,
 } from '../platform/errors.js';
 import { uuidv7 } from '../platform/ids.js';
+import { quote } from '../platform/text/quote.js';
 import { type ChangeType, requirementFor } from './approval-policy.js';
 import type { ApprovalPolicyService } from './approval-policy-service.js';
 import {
@@ -63,6 +64,8 @@ export interface PackGateway {
 
 export interface IntentGateway {
   getForUpdate(trx: Trx, id: string): Promise<Intent>;
+  /** The intents domain's ownership rule (403 `not_intent_owner`). */
+  assertOwner(ctx: Context, intent: Intent, action: string): void;
   moveStatus(
     trx: Trx,
     ctx: Context,
@@ -168,12 +171,7 @@ export class CabService {
     const { packs, intents, clock } = this.#d;
     const pack = await packs.get(input.evidence_pack_id, trx);
     const intent = await intents.getForUpdate(trx, pack.intent_id);
-    if (intent.created_by !== ctx.actorId) {
-      throw new ForbiddenError(
-        `Only the submitter who owns intent ${intent.id} (${intent.created_by}) may submit its packs.`,
-        'not_intent_owner',
-      );
-    }
+    intents.assertOwner(ctx, intent, 'submit its packs');
     const latest = await packs.latestId(intent.id, trx);
     if (latest !== pack.id) {
       throw new ConflictError(
@@ -535,7 +533,7 @@ export class CabService {
       if (ring !== null && !request.rings.includes(ring)) {
         problems.push({
           path: `/conditions/${index}/before_ring`,
-          message: `the rollout plan has no ring ${JSON.stringify(ring.slice(0, 100))} (rings: ${request.rings.join(', ')})`,
+          message: `the rollout plan has no ring ${quote(ring)} (rings: ${request.rings.join(', ')})`,
         });
       }
       const due = input.due_at ?? null;
@@ -793,7 +791,7 @@ export class CabService {
     const request = await this.#get(id, db);
     if (!request.rings.includes(ring)) {
       throw new UnprocessableError(
-        `The rollout plan of CAB request ${id} has no ring ${JSON.stringify(ring.slice(0, 100))}; its rings are ${request.rings.join(', ')}.`,
+        `The rollout plan of CAB request ${id} has no ring ${quote(ring)}; its rings are ${request.rings.join(', ')}.`,
         [{ path: 'querystring:ring', message: 'not a ring of the rollout plan' }],
         'unknown_ring',
       );

@@ -2,7 +2,11 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { registerRawBodyRoutes, uploadSource } from '../platform/http/raw-body.js';
+import type { Clock } from '../platform/clock.js';
+import type { Context } from '../platform/context.js';
+import type { Database } from '../platform/db/database.js';
+import { createOnceAround } from '../platform/http/idempotency.js';
+import { registerRawBodyRoutes } from '../platform/http/raw-body.js';
 import { commonErrors, idParams, isoDateTime } from '../platform/http/schemas.js';
 import { briefSummary, type EvidenceItem, type EvidenceService } from './evidence-service.js';
 import { EVIDENCE_KINDS } from './parse-evidence.js';
@@ -29,11 +33,22 @@ const CONTENT_TYPES: Record<string, string> = {
   junit: 'application/xml',
 };
 
+/** The intents domain's ownership rule: only the intent's owner attaches evidence to it. */
+interface IntentOwnership {
+  getOwned(ctx: Context, id: string, action: string): Promise<unknown>;
+}
+
 export async function registerEvidenceRoutes(
   app: FastifyInstance,
-  deps: { evidence: EvidenceService },
+  deps: {
+    evidence: EvidenceService;
+    intents: IntentOwnership;
+    database: Database;
+    clock: Clock;
+    config: { maxUploadBytes: number };
+  },
 ): Promise<void> {
-  const { evidence } = deps;
+  const { evidence, intents } = deps;
 
   await registerRawBodyRoutes(app, (scope) => {
     scope.withTypeProvider<ZodTypeProvider>().post(
@@ -59,18 +74,15 @@ export async function registerEvidenceRoutes(
       },
       async (request, reply) => {
         const { kind, format, stage } = request.query;
-        const item = await evidence.add(
-          request.ctx,
-          request.params.id,
-          kind,
-          uploadSource(request),
-          {
+        // Refused before a byte of the body is read, and before an Idempotency-Key is claimed.
+        await intents.getOwned(request.ctx, request.params.id, 'attach evidence to it');
+        return createOnceAround(deps, request, reply, { rawBody: true }, async (source) => ({
+          status: 201,
+          body: await evidence.add(request.ctx, request.params.id, kind, source, {
             format,
             stage,
-          },
-        );
-        reply.code(201);
-        return item;
+          }),
+        }));
       },
     );
   });

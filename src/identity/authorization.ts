@@ -26,6 +26,7 @@ export const PERMISSIONS = {
   'intents.create': ['submitter'],
   'intents.read': ALL_ROLES,
   'intents.update': ['submitter'],
+  'intents.transfer': ['admin'],
   'artifacts.create': ['submitter'],
   'artifacts.read': ALL_ROLES,
   'evidence.create': ['submitter'],

@@ -129,6 +129,18 @@ export class IdentityService {
         after: { roles: after.roles, disabled: after.disabled, display_name: after.display_name },
       },
     });
+    if (after.disabled && !before.disabled) {
+      // Disabling revokes for good: re-enabling later must not bring the old secrets back,
+      // the user asks for new tokens instead.
+      const revoked = await store.revokeTokensOfUser(trx, id, after.updated_at);
+      for (const token of revoked) {
+        await this.#audit.append(trx, ctx, {
+          type: 'token.revoked',
+          subject: token.id,
+          data: { user_id: id, name: token.name, reason: 'user_disabled' },
+        });
+      }
+    }
     return after;
   }
 
@@ -231,11 +243,12 @@ export class IdentityService {
     if (!found) throw new UnauthenticatedError('The bearer token is not valid.');
     const { token, user } = found;
     const now = this.#clock.now();
+    // A disabled user's tokens are revoked too; saying "disabled" tells them why.
+    if (user.disabled) throw new UnauthenticatedError('The user of this token is disabled.');
     if (token.revoked_at) throw new UnauthenticatedError('The bearer token has been revoked.');
     if (token.expires_at <= now.toISOString()) {
       throw new UnauthenticatedError(`The bearer token expired at ${token.expires_at}.`);
     }
-    if (user.disabled) throw new UnauthenticatedError('The user of this token is disabled.');
     const lastUsed = token.last_used_at ? Date.parse(token.last_used_at) : 0;
     if (now.getTime() - lastUsed >= TOUCH_INTERVAL_MS) {
       await store.touchToken(this.#database.db, token.id, now.toISOString());

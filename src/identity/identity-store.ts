@@ -120,6 +120,32 @@ export async function revokeToken(db: Executor, id: string, at: string): Promise
   await db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', id).execute();
 }
 
+/** Revokes every live token of a user; returns the ones it revoked. */
+export async function revokeTokensOfUser(
+  db: Executor,
+  userId: string,
+  at: string,
+): Promise<ApiToken[]> {
+  const live = await db
+    .selectFrom('api_tokens')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .orderBy('id', 'asc')
+    .execute();
+  if (live.length === 0) return [];
+  await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: at })
+    .where(
+      'id',
+      'in',
+      live.map((token) => token.id),
+    )
+    .execute();
+  return live;
+}
+
 export async function touchToken(db: Executor, id: string, at: string): Promise<void> {
   await db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
 }

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Clock } from '../platform/clock.js';
-import type { Database } from '../platform/db/database.js';
-import { BadRequestError } from '../platform/errors.js';
+import type { Database, Trx } from '../platform/db/database.js';
+import { BadRequestError, UnprocessableError } from '../platform/errors.js';
 import { createOnce } from '../platform/http/idempotency.js';
 import { commonErrors, idParams, pageOf } from '../platform/http/schemas.js';
 import {
@@ -14,6 +14,14 @@ import {
   patchIntentHeaders,
 } from './intent-schemas.js';
 import type { Intent, IntentService } from './intent-service.js';
+
+/** Whom an intent may be handed to: what identity tells of a user. */
+interface PeopleGateway {
+  getUser(
+    id: string,
+    db: Trx,
+  ): Promise<{ id: string; roles: readonly string[]; disabled: boolean }>;
+}
 
 const IF_MATCH = /^\s*"?(\d{1,9})"?\s*$/;
 
@@ -36,9 +44,9 @@ const etagOf = (intent: Intent) => `"${intent.revision}"`;
 
 export function registerIntentRoutes(
   app: FastifyInstance,
-  deps: { database: Database; clock: Clock; intents: IntentService },
+  deps: { database: Database; clock: Clock; intents: IntentService; identity: PeopleGateway },
 ): void {
-  const { database, intents } = deps;
+  const { database, intents, identity } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
@@ -119,6 +127,36 @@ export function registerIntentRoutes(
       const intent = await database.transaction((trx) =>
         intents.update(trx, request.ctx, request.params.id, request.body, expected),
       );
+      reply.header('etag', etagOf(intent));
+      return intent;
+    },
+  );
+
+  r.post(
+    '/api/v1/intents/:id/owner',
+    {
+      config: { action: 'intents.transfer' },
+      schema: {
+        tags: ['intents'],
+        summary: 'Hand an intent to another submitter, who then owns it (admin)',
+        params: idParams,
+        body: z.strictObject({ user_id: z.string().min(1).max(100) }),
+        response: { 200: intentSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const intent = await database.transaction(async (trx) => {
+        const user = await identity.getUser(request.body.user_id, trx);
+        // The new owner must be able to act on it: an enabled submitter.
+        if (user.disabled || !user.roles.includes('submitter')) {
+          throw new UnprocessableError(
+            `User ${user.id} is ${user.disabled ? 'disabled' : 'not a submitter'} and cannot own an intent.`,
+            [{ path: '/user_id', message: 'not an enabled submitter' }],
+            'owner_not_submitter',
+          );
+        }
+        return intents.transferOwner(trx, request.ctx, request.params.id, user.id);
+      });
       reply.header('etag', etagOf(intent));
       return intent;
     },

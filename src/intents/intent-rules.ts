@@ -4,7 +4,8 @@
  * only makes sense across fields — ring order, the plane's capabilities, recipe formats —
  * and answer 422. docs/architecture/deployment-intents.md holds the same tables for humans.
  */
-import { ConflictError, type ProblemDetail } from '../platform/errors.js';
+import type { Context } from '../platform/context.js';
+import { ConflictError, ForbiddenError, type ProblemDetail } from '../platform/errors.js';
 
 export const PLANES = ['intune', 'jamf', 'configmgr', 'landscape', 'custom'] as const;
 export type Plane = (typeof PLANES)[number];
@@ -290,6 +291,24 @@ function segmentProblem(
   if (segments.some(forbidden))
     return 'contains a character Windows forbids in file names (<>:"|?*)';
   return null;
+}
+
+/**
+ * The one ownership rule: an intent is acted on (changed, given evidence, frozen into packs,
+ * waived, submitted to the CAB) by its owner only — the submitter who created it, or the one
+ * an admin transferred it to. Every domain asks this through its intents gateway.
+ */
+export function assertIntentOwner(
+  ctx: Context,
+  intent: { id: string; created_by: string },
+  action: string,
+): void {
+  if (intent.created_by !== ctx.actorId) {
+    throw new ForbiddenError(
+      `Only the owner of intent ${intent.id} (${intent.created_by}) may ${action}.`,
+      'not_intent_owner',
+    );
+  }
 }
 
 /** Evidence attaches to an intent until it is decided; afterwards the record is closed. */

@@ -13,6 +13,7 @@ import {
 import { uuidv7 } from '../platform/ids.js';
 import {
   assertAcceptsEvidence,
+  assertIntentOwner,
   INTENT_STATUS_MOVES,
   type IntentFields,
   type IntentStatusMove,
@@ -21,7 +22,7 @@ import {
 import type { ArtifactSummary, Intent, IntentFilters, IntentRecord } from './intent-store.js';
 import * as store from './intent-store.js';
 
-export { assertAcceptsEvidence } from './intent-rules.js';
+export { assertAcceptsEvidence, assertIntentOwner } from './intent-rules.js';
 export type { ArtifactSummary, Intent, IntentFilters } from './intent-store.js';
 
 /** The declared fields, in wire order: what a client may set, and what an audit event shows. */
@@ -113,12 +114,7 @@ export class IntentService {
     expectedRevision?: number,
   ): Promise<Intent> {
     const before = await this.getForUpdate(trx, id);
-    if (before.created_by !== ctx.actorId) {
-      throw new ForbiddenError(
-        `Only the submitter who created intent ${id} (${before.created_by}) may change it.`,
-        'not_intent_owner',
-      );
-    }
+    assertIntentOwner(ctx, before, 'change it');
     if (before.status !== 'draft') {
       throw new ConflictError(
         `Intent ${id} is ${before.status}; an intent is edited only in draft.`,
@@ -178,6 +174,57 @@ export class IntentService {
     const intent = await store.findIntentForUpdate(trx, this.#database.dialect, id);
     if (!intent) throw new NotFoundError('Intent', id);
     return intent;
+  }
+
+  /** See assertIntentOwner: 403 `not_intent_owner` unless `ctx` is the intent's owner. */
+  assertOwner(ctx: Context, intent: { id: string; created_by: string }, action: string): void {
+    assertIntentOwner(ctx, intent, action);
+  }
+
+  /** The intent, read for its owner to act on: 404 when unknown, 403 for anyone else. */
+  async getOwned(
+    ctx: Context,
+    id: string,
+    action: string,
+    db: Executor = this.#database.db,
+  ): Promise<Intent> {
+    const intent = await this.get(id, db);
+    assertIntentOwner(ctx, intent, action);
+    return intent;
+  }
+
+  /**
+   * Exceptions waive findings of an artifact, not of one intent: the requester must own an
+   * intent that deploys it. An artifact no intent deploys yet belongs to nobody's change, so
+   * anyone allowed to request exceptions may (the security review decides either way).
+   */
+  async assertOwnsAnIntentOf(ctx: Context, artifactSha256: string, db: Executor): Promise<void> {
+    const owners = await store.ownersOfArtifact(db, artifactSha256);
+    if (owners.length > 0 && !owners.includes(ctx.actorId)) {
+      throw new ForbiddenError(
+        `Only the owner of an intent that deploys artifact ${artifactSha256} may request exceptions for it.`,
+        'not_intent_owner',
+      );
+    }
+  }
+
+  /** Hands the intent to another submitter (an admin's act), audited with both names. */
+  async transferOwner(trx: Trx, ctx: Context, id: string, userId: string): Promise<Intent> {
+    const before = await this.getForUpdate(trx, id);
+    if (before.created_by === userId) return before;
+    const after: IntentRecord = {
+      ...before,
+      created_by: userId,
+      revision: before.revision + 1,
+      updated_at: this.#clock.now().toISOString(),
+    };
+    await store.transferIntent(trx, after, before.revision);
+    await this.#audit.append(trx, ctx, {
+      type: 'intent.owner.transferred',
+      subject: id,
+      data: { from: before.created_by, to: userId, revision: after.revision },
+    });
+    return { ...after, artifact: before.artifact };
   }
 
   /** See intent-rules.ts: throws `intent_closed` for approved, denied and superseded intents. */

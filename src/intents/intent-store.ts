@@ -130,6 +130,34 @@ export async function updateIntent(
   await updateAtRevision(db, 'intents', id, changes, expectedRevision, 'Intent');
 }
 
+/** An owner transfer: the one change that rewrites `created_by` (the owner's column). */
+export async function transferIntent(
+  db: Executor,
+  intent: IntentRecord,
+  expectedRevision: number,
+): Promise<void> {
+  const { id, created_by, revision, updated_at } = toRow(intent);
+  await updateAtRevision(
+    db,
+    'intents',
+    id,
+    { created_by, revision, updated_at },
+    expectedRevision,
+    'Intent',
+  );
+}
+
+/** Who owns the intents that deploy an artifact. */
+export async function ownersOfArtifact(db: Executor, artifactSha256: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('intents')
+    .select('created_by')
+    .distinct()
+    .where('artifact_sha256', '=', artifactSha256)
+    .execute();
+  return rows.map((row) => row.created_by);
+}
+
 export async function findIntent(db: Executor, id: string): Promise<Intent | null> {
   const row = await selectJoined(db).where('intents.id', '=', id).executeTakeFirst();
   return row ? toIntent(row) : null;

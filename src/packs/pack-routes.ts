@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Clock } from '../platform/clock.js';
+import type { Context } from '../platform/context.js';
+import type { Database } from '../platform/db/database.js';
+import { createOnceAround } from '../platform/http/idempotency.js';
 import { commonErrors, idParams, isoDateTime } from '../platform/http/schemas.js';
 import type { PackService, PackView } from './pack-service.js';
 
@@ -33,8 +37,22 @@ function wire(pack: PackView): Omit<PackView, 'body'> & { body: Record<string, u
   return { ...pack, body: pack.body as unknown as Record<string, unknown> };
 }
 
-export function registerPackRoutes(app: FastifyInstance, deps: { packs: PackService }): void {
-  const { packs } = deps;
+/** The intents domain's ownership rule: only the intent's owner freezes it into packs. */
+interface IntentOwnership {
+  getOwned(ctx: Context, id: string, action: string): Promise<unknown>;
+}
+
+export function registerPackRoutes(
+  app: FastifyInstance,
+  deps: {
+    packs: PackService;
+    intents: IntentOwnership;
+    database: Database;
+    clock: Clock;
+    config: { maxUploadBytes: number };
+  },
+): void {
+  const { packs, intents } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
@@ -52,9 +70,11 @@ export function registerPackRoutes(app: FastifyInstance, deps: { packs: PackServ
       },
     },
     async (request, reply) => {
-      const { pack, created } = await packs.generate(request.ctx, request.params.id);
-      reply.code(created ? 201 : 200);
-      return wire(pack);
+      await intents.getOwned(request.ctx, request.params.id, 'generate its evidence packs');
+      return createOnceAround(deps, request, reply, { rawBody: false }, async () => {
+        const { pack, created } = await packs.generate(request.ctx, request.params.id);
+        return { status: created ? 201 : 200, body: wire(pack) };
+      });
     },
   );
 

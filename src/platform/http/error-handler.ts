@@ -1,7 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { DomainError, type ProblemDetail } from '../errors.js';
+import { flatText, quote } from '../text/quote.js';
 import { type Problem, problem, STATUS_BY_KIND } from './problem.js';
+import { ANONYMOUS_WINDOW_MS, AnonymousRefusals } from './request-context.js';
 
 interface ValidationIssue {
   instancePath: string;
@@ -12,14 +14,29 @@ interface ValidationIssue {
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** A request body refused before validation (bad JSON, a poisoned key): always a 400. */
+export class BodyRefusal extends Error {
+  readonly kind: string;
+  readonly errors: ProblemDetail[];
+  readonly reason: string | undefined;
+
+  constructor(kind: string, detail: string, errors: ProblemDetail[] = [], reason?: string) {
+    super(detail);
+    this.kind = kind;
+    this.errors = errors;
+    this.reason = reason;
+  }
+}
+
 /** The one place where errors become HTTP: every failure answers RFC 9457 problem+json. */
 export function installErrorHandling(app: FastifyInstance, audit: AuditLog): void {
+  const anonymous = new AnonymousRefusals();
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const body = toProblem(error, request);
     if (body.status >= 500) {
       request.log.error({ err: error }, 'request failed');
     }
-    await recordRefusal(audit, request, body);
+    await recordRefusal(audit, anonymous, request, body);
     if (!request.raw.complete) lingerOnUnreadBody(request, reply);
     return sendProblem(reply, body);
   });
@@ -27,9 +44,54 @@ export function installErrorHandling(app: FastifyInstance, audit: AuditLog): voi
   app.setNotFoundHandler(async (request, reply) =>
     sendProblem(
       reply,
-      problem(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`),
+      // The path bounded: a 404 for a megabyte-long URL must not echo it.
+      problem(
+        404,
+        'not_found',
+        `No route for ${request.method} ${flatText(request.url.split('?')[0] ?? '', 120)}.`,
+      ),
     ),
   );
+}
+
+/**
+ * A refusal without a valid token: logged every time, counted in memory per source, and
+ * written to the audit log once per source and window (see AnonymousRefusals), so a flood
+ * cannot grow the log without bound. The HTTP request counter counts each one.
+ */
+async function recordAnonymousRefusal(
+  audit: AuditLog,
+  anonymous: AnonymousRefusals,
+  request: FastifyRequest,
+  body: Problem,
+): Promise<void> {
+  const route = request.routeOptions.url ?? request.url.split('?')[0];
+  const opened = anonymous.note(request.ip);
+  request.log.warn(
+    {
+      source_ip: request.ip,
+      method: request.method,
+      route,
+      status: body.status,
+      refused_in_window: anonymous.count(request.ip),
+    },
+    'anonymous request refused',
+  );
+  if (!opened) return;
+  try {
+    await audit.record(request.ctx, {
+      type: 'request.refused.anonymous',
+      subject: request.ip,
+      data: {
+        source_ip: request.ip,
+        window_seconds: ANONYMOUS_WINDOW_MS / 1000,
+        first: { method: request.method, route, status: body.status, reason: body.reason ?? null },
+        previous_window: opened.previous,
+      },
+    });
+  } catch (error) {
+    request.log.error({ err: error }, 'could not record the refusal in the audit log');
+  }
 }
 
 /** How long a refused upload's remaining body is read and dropped before the socket goes. */
@@ -62,12 +124,15 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
     .send({ ...body, ...(typeof correlation === 'string' ? { correlation_id: correlation } : {}) });
 }
 
-function toProblem(error: FastifyError, request: FastifyRequest): Problem {
+export function toProblem(error: FastifyError, request: FastifyRequest): Problem {
   if (error instanceof DomainError) {
     return problem(STATUS_BY_KIND[error.kind], error.kind, error.message, {
       errors: error.errors,
       reason: error.reason,
     });
+  }
+  if (error instanceof BodyRefusal) {
+    return problem(400, error.kind, error.message, { errors: error.errors, reason: error.reason });
   }
   if (Array.isArray(error.validation)) {
     const errors = validationErrors(error.validation, error.validationContext);
@@ -79,22 +144,55 @@ function toProblem(error: FastifyError, request: FastifyRequest): Problem {
       { errors },
     );
   }
+  const framework = frameworkProblem(error, request);
+  if (framework !== null) return framework;
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    // Some other library's refusal: its message may quote the request, so it is bounded.
+    return problem(status, 'bad_request', flatText(error.message, 200));
+  }
+  return problem(500, 'internal', 'The server could not complete the request.');
+}
+
+/**
+ * The errors fastify raises itself, each said in our words: fastify's messages quote the URL
+ * or the body (a 100 kB path parameter, the text around a JSON syntax error), and a refusal
+ * must not echo what it refuses.
+ */
+function frameworkProblem(error: FastifyError, request: FastifyRequest): Problem | null {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem(413, 'payload_too_large', 'The request body exceeds the configured limit.');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return problem(415, 'unsupported_media_type', `Unsupported Content-Type for ${request.url}.`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const type = request.headers['content-type'];
+      const given = type ? `The Content-Type ${quote(type)}` : 'A body without a Content-Type';
+      return problem(
+        415,
+        'unsupported_media_type',
+        `${given} is not accepted here; send application/json.`,
+      );
+    }
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return problem(400, 'malformed_body', 'The JSON body is empty.');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return problem(400, 'malformed_body', 'The body is not valid JSON.');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return problem(400, 'bad_request', 'The body does not match its Content-Length.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return problem(414, 'uri_too_long', 'A path parameter is longer than this server reads.');
+    case 'FST_ERR_BAD_URL':
+      return problem(400, 'bad_request', 'The URL is not valid (a malformed percent-encoding).');
   }
-  const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    const kind = error instanceof SyntaxError ? 'malformed_body' : 'bad_request';
-    const detail =
-      error instanceof SyntaxError ? `The body is not valid JSON: ${error.message}` : error.message;
-    return problem(status, kind, detail);
+  if (error instanceof SyntaxError && (error.statusCode ?? 500) < 500) {
+    return problem(400, 'malformed_body', 'The body is not valid JSON.');
   }
-  return problem(500, 'internal', 'The server could not complete the request.');
+  if (typeof error.code === 'string' && error.code.startsWith('FST_ERR_')) {
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return problem(status, 'bad_request', `The request was refused (${error.code}).`);
+    }
+  }
+  return null;
 }
 
 function validationErrors(issues: ValidationIssue[], context: string | undefined): ProblemDetail[] {
@@ -121,12 +219,14 @@ function validationErrors(issues: ValidationIssue[], context: string | undefined
  */
 async function recordRefusal(
   audit: AuditLog,
+  anonymous: AnonymousRefusals,
   request: FastifyRequest,
   body: Problem,
 ): Promise<void> {
   const refusal = body.status === 401 || body.status === 403;
   const refusedChange = body.status >= 400 && body.status < 500 && MUTATING.has(request.method);
   if (!refusal && !refusedChange) return;
+  if (!request.principal) return recordAnonymousRefusal(audit, anonymous, request, body);
   // What was refused is about the record the path names (a CAB request, an exception, …),
   // so the refusal shows in that record's history; routes without an id name the route.
   const id = (request.params as { id?: unknown } | undefined)?.id;

@@ -1,16 +1,62 @@
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type UploadSource, uploadBody } from '../../blobs/upload-body.js';
 import type { Clock } from '../clock.js';
 import { canonicalDigest } from '../crypto/canonical-json.js';
-import type { Database, Trx } from '../db/database.js';
+import type { Database, Executor, Trx } from '../db/database.js';
 import { isUniqueViolation } from '../db/database.js';
-import { BadRequestError, UnprocessableError } from '../errors.js';
+import { BadRequestError, ConflictError, UnprocessableError } from '../errors.js';
+import { uploadSource } from './raw-body.js';
 
 const MAX_KEY_LENGTH = 255;
+
+/** A claimed key whose work has not finished yet (only createOnceAround leaves one visible). */
+const PENDING = 0;
+/** How often, and how long, a duplicate waits for the claim it lost to be answered. */
+const WAIT_POLL_MS = 20;
+const WAIT_LIMIT_MS = 60_000;
 
 interface StoredResponse {
   request_hash: string;
   status_code: number;
   response_body: string;
+}
+
+/** What a creating route answers: stored as it is, so a replay answers it again. */
+export interface OnceResponse<R> {
+  status: number;
+  body: R;
+}
+
+/** The validated Idempotency-Key header, or undefined when the client sent none. */
+function idempotencyKey(request: FastifyRequest): string | undefined {
+  const key = request.headers['idempotency-key'];
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw new BadRequestError(`Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters.`, [
+      { path: 'header:idempotency-key', message: 'invalid length' },
+    ]);
+  }
+  return key;
+}
+
+/** The request as the key was first used with: method, URL (with its query) and body. */
+function fingerprint(request: FastifyRequest, body: unknown): string {
+  return canonicalDigest({ method: request.method, url: request.url, body });
+}
+
+/** The stored answer again, or 422 when the key came with another request. */
+function replayed<T>(reply: FastifyReply, stored: StoredResponse, requestHash: string): T {
+  if (stored.request_hash !== requestHash) {
+    throw new UnprocessableError(
+      'This Idempotency-Key was already used with a different request.',
+      [{ path: 'header:idempotency-key', message: 'reused with another body' }],
+      'idempotency_key_reused',
+    );
+  }
+  reply.code(stored.status_code).header('idempotent-replayed', 'true');
+  return JSON.parse(stored.response_body) as T;
 }
 
 /**
@@ -25,35 +71,17 @@ export async function createOnce<T>(
   status: number,
   work: (trx: Trx) => Promise<T>,
 ): Promise<T> {
-  const key = request.headers['idempotency-key'];
+  const key = idempotencyKey(request);
   if (key === undefined) {
     const result = await database.transaction(work);
     reply.code(status);
     return result;
   }
-  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
-    throw new BadRequestError(`Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters.`, [
-      { path: 'header:idempotency-key', message: 'invalid length' },
-    ]);
-  }
   const caller = request.ctx.actorId;
-  const requestHash = canonicalDigest({
-    method: request.method,
-    url: request.url,
-    body: request.body ?? null,
-  });
+  const requestHash = fingerprint(request, request.body ?? null);
   const replay = async (): Promise<T | undefined> => {
     const stored = await find(database, caller, key);
-    if (!stored) return undefined;
-    if (stored.request_hash !== requestHash) {
-      throw new UnprocessableError(
-        'This Idempotency-Key was already used with a different request.',
-        [{ path: 'header:idempotency-key', message: 'reused with another body' }],
-        'idempotency_key_reused',
-      );
-    }
-    reply.code(stored.status_code).header('idempotent-replayed', 'true');
-    return JSON.parse(stored.response_body) as T;
+    return stored ? replayed<T>(reply, stored, requestHash) : undefined;
   };
 
   const previous = await replay();
@@ -62,24 +90,9 @@ export async function createOnce<T>(
     const result = await database.transaction(async (trx) => {
       // Claim the key before doing the work: a concurrent duplicate blocks on this row and
       // then fails on the primary key, instead of racing the work itself.
-      await trx
-        .insertInto('idempotency_keys')
-        .values({
-          caller,
-          idempotency_key: key,
-          request_hash: requestHash,
-          status_code: 0,
-          response_body: '',
-          created_at: clock.now().toISOString(),
-        })
-        .execute();
+      await insertClaim(trx, clock, caller, key, requestHash);
       const value = await work(trx);
-      await trx
-        .updateTable('idempotency_keys')
-        .set({ status_code: status, response_body: JSON.stringify(value) })
-        .where('caller', '=', caller)
-        .where('idempotency_key', '=', key)
-        .execute();
+      await storeAnswer(trx, caller, key, requestHash, { status, body: value });
       return value;
     });
     reply.code(status);
@@ -91,6 +104,191 @@ export async function createOnce<T>(
     }
     throw error;
   }
+}
+
+/** The body of a request as createOnceAround sees it: handed to the work, then fingerprinted. */
+interface OnceBody {
+  source: UploadSource;
+  /** The request's fingerprint; reads (and drops) whatever of the body the work left unread. */
+  fingerprint(): Promise<string>;
+  /** Gives the raw stream back, so a refusal's unread remainder can still be drained. */
+  release(): void;
+}
+
+/**
+ * A raw-body upload, hashed as it streams by: the fingerprint is the SHA-256 of the bytes on
+ * the wire (with the method and the URL, so the query string counts), known once the work
+ * has read them, without buffering a byte more than the work itself does.
+ */
+function hashedUpload(request: FastifyRequest, limit: number): OnceBody {
+  const raw = uploadSource(request);
+  const hash = createHash('sha256');
+  const tee = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const finished = new Promise<void>((resolve, reject) => {
+    tee.once('finish', resolve);
+    tee.once('error', reject);
+  });
+  // Nobody may be waiting on `finished` when the work fails: the work reports that error.
+  finished.catch(() => undefined);
+  raw.stream.on('error', (error) => tee.destroy(error));
+  raw.stream.pipe(tee);
+  const source: UploadSource = { ...raw, stream: tee };
+  return {
+    source,
+    async fingerprint() {
+      if (!tee.writableFinished) {
+        // The same limits as the work's own reading: a duplicate is no way around them.
+        for await (const _chunk of uploadBody({ ...source, contentEncoding: undefined }, limit)) {
+          // dropped: only its hash counts
+        }
+      }
+      await finished;
+      return fingerprint(request, { sha256: hash.digest('hex') });
+    },
+    release() {
+      raw.stream.unpipe(tee);
+    },
+  };
+}
+
+function parsedBody(request: FastifyRequest): OnceBody {
+  return {
+    source: uploadSource(request),
+    fingerprint: async () => fingerprint(request, request.body ?? null),
+    release: () => undefined,
+  };
+}
+
+/**
+ * Idempotency-Key for a service that opens its own transaction: one that reads and parses an
+ * upload before storing it in a short transaction (evidence, artifacts), or one that decides
+ * inside its transaction whether anything is new (pack generation). The key is claimed in a
+ * statement of its own before the work, and the answer stored once the work has committed:
+ * a duplicate (concurrent or later) waits for that answer and replays it (or 422 for another
+ * body), so the effect happens once. Failed work frees the key again. A crash between the
+ * work's commit and the answer leaves the key claimed until the sweep, and a retry answers
+ * 409 instead of repeating the effect.
+ */
+export async function createOnceAround<R>(
+  deps: { database: Database; clock: Clock; config: { maxUploadBytes: number } },
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: { rawBody: boolean },
+  work: (source: UploadSource) => Promise<OnceResponse<R>>,
+): Promise<R> {
+  const { database, clock } = deps;
+  const key = idempotencyKey(request);
+  if (key === undefined) {
+    const response = await work(uploadSource(request));
+    reply.code(response.status);
+    return response.body;
+  }
+  const caller = request.ctx.actorId;
+  const body = options.rawBody
+    ? hashedUpload(request, deps.config.maxUploadBytes)
+    : parsedBody(request);
+  try {
+    await insertClaim(database.db, clock, caller, key, '');
+  } catch (error) {
+    if (!isUniqueViolation(error)) {
+      body.release();
+      throw error;
+    }
+    // A duplicate: its own body is read (and hashed) before the winner's answer is compared.
+    let requestHash: string;
+    try {
+      requestHash = await body.fingerprint();
+    } catch (refused) {
+      body.release();
+      throw refused;
+    }
+    return replayed<R>(reply, await awaitAnswer(database, caller, key), requestHash);
+  }
+  let response: OnceResponse<R>;
+  let requestHash: string;
+  try {
+    response = await work(body.source);
+    requestHash = await body.fingerprint();
+  } catch (error) {
+    body.release();
+    await database.db
+      .deleteFrom('idempotency_keys')
+      .where('caller', '=', caller)
+      .where('idempotency_key', '=', key)
+      .where('status_code', '=', PENDING)
+      .execute();
+    throw error;
+  }
+  await storeAnswer(database.db, caller, key, requestHash, response);
+  reply.code(response.status);
+  return response.body;
+}
+
+/** The answer of the request that holds the key, once it has one. */
+async function awaitAnswer(
+  database: Database,
+  caller: string,
+  key: string,
+): Promise<StoredResponse> {
+  for (let waited = 0; waited < WAIT_LIMIT_MS; waited += WAIT_POLL_MS) {
+    const stored = await find(database, caller, key);
+    if (!stored) {
+      throw new ConflictError(
+        'The first request with this Idempotency-Key failed; send the request again.',
+        'idempotency_key_released',
+      );
+    }
+    if (stored.status_code !== PENDING) return stored;
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+  }
+  throw new ConflictError(
+    'A request with this Idempotency-Key is still being processed; retry later.',
+    'idempotency_key_in_progress',
+  );
+}
+
+async function insertClaim(
+  db: Executor,
+  clock: Clock,
+  caller: string,
+  key: string,
+  requestHash: string,
+): Promise<void> {
+  await db
+    .insertInto('idempotency_keys')
+    .values({
+      caller,
+      idempotency_key: key,
+      request_hash: requestHash,
+      status_code: PENDING,
+      response_body: '',
+      created_at: clock.now().toISOString(),
+    })
+    .execute();
+}
+
+async function storeAnswer(
+  db: Executor,
+  caller: string,
+  key: string,
+  requestHash: string,
+  response: OnceResponse<unknown>,
+): Promise<void> {
+  await db
+    .updateTable('idempotency_keys')
+    .set({
+      request_hash: requestHash,
+      status_code: response.status,
+      response_body: JSON.stringify(response.body),
+    })
+    .where('caller', '=', caller)
+    .where('idempotency_key', '=', key)
+    .execute();
 }
 
 async function find(
@@ -105,7 +303,6 @@ async function find(
     .where('idempotency_key', '=', key)
     .executeTakeFirst();
 }
-
 /** Keys are kept at least 24 hours; the sweep removes those older than `olderThan`. */
 export async function pruneIdempotencyKeys(database: Database, olderThan: Date): Promise<number> {
   const result = await database.db

@@ -70,3 +70,64 @@ function bearerToken(request: FastifyRequest): string {
   }
   return match[1];
 }
+
+/** How long one source's anonymous refusals share a summary event. */
+export const ANONYMOUS_WINDOW_MS = 60_000;
+/** Sources tracked at once; beyond it finished windows go, then (a spread flood) all. */
+const MAX_SOURCES = 10_000;
+
+interface SourceWindow {
+  startedAt: number;
+  refused: number;
+}
+
+/**
+ * Refusals of requests without a valid token (no principal) are counted per source IP in
+ * memory instead of each writing an audit row: an anonymous flood must not grow the
+ * append-only log without bound. The first refusal of a source's window says so (and
+ * carries the count of that source's previous window), so the log still shows who knocked.
+ */
+export class AnonymousRefusals {
+  readonly #windows = new Map<string, SourceWindow>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /**
+   * Counts one refusal from `source`. Returns what the summary event should say when this
+   * refusal opens a new window, or null when the open window already has its event.
+   */
+  note(source: string): {
+    refused: number;
+    previous: { started_at: string; refused: number } | null;
+  } | null {
+    const now = this.#now();
+    const open = this.#windows.get(source);
+    if (open && now - open.startedAt < ANONYMOUS_WINDOW_MS) {
+      open.refused += 1;
+      return null;
+    }
+    if (!open && this.#windows.size >= MAX_SOURCES) this.#forgetFinished(now);
+    this.#windows.set(source, { startedAt: now, refused: 1 });
+    return {
+      refused: 1,
+      previous: open
+        ? { started_at: new Date(open.startedAt).toISOString(), refused: open.refused }
+        : null,
+    };
+  }
+
+  /** Refusals counted in `source`'s current window (for the log line). */
+  count(source: string): number {
+    return this.#windows.get(source)?.refused ?? 0;
+  }
+
+  #forgetFinished(now: number): void {
+    for (const [source, window] of this.#windows) {
+      if (now - window.startedAt >= ANONYMOUS_WINDOW_MS) this.#windows.delete(source);
+    }
+    if (this.#windows.size >= MAX_SOURCES) this.#windows.clear();
+  }
+}
