@@ -115,7 +115,7 @@ export async function startServer(
   const stopScheduler = startScheduler(scheduledJobs(container), app.log);
   // Every server process delivers the outbox; an enqueue committed here wakes it at once.
   const { dispatcher, outbox } = container;
-  const stopWaking = outbox.onEnqueued(() => dispatcher.wake());
+  const stopWaking = outbox.onEnqueued((channels) => dispatcher.wakeFor(channels));
   dispatcher.start(app.log);
   return {
     app,

@@ -5,6 +5,7 @@ import type { Database } from '../platform/db/database.js';
 import { uuidv7 } from '../platform/ids.js';
 import type { Channel, DeliveryResult } from './channel.js';
 import {
+  anyDue,
   type ClaimedMessage,
   claimDue,
   insertAttempts,
@@ -137,6 +138,14 @@ export class Dispatcher {
     await this.#idle();
   }
 
+  /**
+   * wake() if any of `channels` is one this dispatcher delivers: messages for a channel that
+   * is not configured (email without CABINET_SMTP_URL) wait, and must not cost a claim each.
+   */
+  wakeFor(channels: ReadonlySet<OutboxChannel>): void {
+    if (this.channels.some((c) => channels.has(c))) this.wake();
+  }
+
   /** Looks for due messages now instead of at the next poll (after an enqueue commits). */
   wake(): void {
     this.#woken = true;
@@ -250,6 +259,8 @@ export class Dispatcher {
     const channels = this.channels;
     if (channels.length === 0) return [];
     const now = this.#clock.now();
+    const due = { now: now.toISOString(), channels, ...(onlyId === undefined ? {} : { onlyId }) };
+    if (!(await anyDue(this.#database.db, due))) return [];
     return this.#database.transaction(async (trx) => {
       const claimed = await claimDue(trx, this.#database.dialect, {
         instance: this.instance,

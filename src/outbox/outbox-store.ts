@@ -126,6 +126,38 @@ export async function listMessages(db: Executor, filters: OutboxFilters): Promis
   return rows.map(toMessage);
 }
 
+interface DueArgs {
+  now: string;
+  channels: readonly OutboxChannel[];
+  onlyId?: string;
+}
+
+/** Ids of the messages due now (pending, time come, no live lease), oldest due first. */
+function dueQuery(db: Executor, args: DueArgs) {
+  return db
+    .selectFrom('outbox_messages')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('channel', 'in', args.channels)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', args.now)]))
+    .where((eb) =>
+      args.onlyId === undefined
+        ? eb('next_attempt_at', '<=', args.now)
+        : eb('id', '=', args.onlyId),
+    )
+    .orderBy('next_attempt_at')
+    .orderBy('id');
+}
+
+/**
+ * Whether anything is due, read without a transaction: an idle dispatcher asks this before
+ * it opens a claim transaction (on SQLite, the database's one write lock).
+ */
+export async function anyDue(db: Executor, args: DueArgs): Promise<boolean> {
+  if (args.channels.length === 0) return false;
+  return (await dueQuery(db, args).limit(1).executeTakeFirst()) !== undefined;
+}
+
 /**
  * Claims up to `limit` due messages of the given channels for `instance` until `leaseUntil`,
  * counting the attempt it is about to make. A message is due when pending, its time has come
@@ -147,20 +179,7 @@ export async function claimDue(
   },
 ): Promise<ClaimedMessage[]> {
   if (args.channels.length === 0 || args.limit <= 0) return [];
-  let due = trx
-    .selectFrom('outbox_messages')
-    .select('id')
-    .where('status', '=', 'pending')
-    .where('channel', 'in', args.channels)
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', args.now)]))
-    .where((eb) =>
-      args.onlyId === undefined
-        ? eb('next_attempt_at', '<=', args.now)
-        : eb('id', '=', args.onlyId),
-    )
-    .orderBy('next_attempt_at')
-    .orderBy('id')
-    .limit(args.limit);
+  let due = dueQuery(trx, args).limit(args.limit);
   if (dialect === 'postgres') due = due.forUpdate().skipLocked();
   const candidates = (await due.execute()).map((r) => r.id);
   if (candidates.length === 0) return [];

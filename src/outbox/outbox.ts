@@ -65,7 +65,7 @@ export class Outbox {
   readonly #clock: Clock;
   readonly #targets: WebhookTargets;
   readonly #audit: AuditLog;
-  readonly #listeners = new Set<() => void>();
+  readonly #listeners = new Set<(channels: ReadonlySet<OutboxMessage['channel']>) => void>();
 
   constructor(deps: {
     database: Database;
@@ -135,18 +135,21 @@ export class Outbox {
       }
     }
     const written = await insertMessages(trx, messages);
-    if (written > 0 && this.#listeners.size > 0) {
-      afterCommit(trx, () => {
-        for (const listener of this.#listeners) listener();
-      });
-    }
+    if (written > 0) this.#tellAfterCommit(trx, new Set(messages.map((m) => m.channel)));
     return written;
   }
 
-  /** Called after each commit that enqueued something (the dispatcher wakes up). */
-  onEnqueued(listener: () => void): () => void {
+  /** Called after each commit that enqueued something, with its channels (the dispatcher wakes). */
+  onEnqueued(listener: (channels: ReadonlySet<OutboxMessage['channel']>) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  #tellAfterCommit(trx: Trx, channels: ReadonlySet<OutboxMessage['channel']>): void {
+    if (this.#listeners.size === 0) return;
+    afterCommit(trx, () => {
+      for (const listener of this.#listeners) listener(channels);
+    });
   }
 
   list(filters: OutboxFilters): Promise<OutboxMessage[]> {
@@ -181,9 +184,7 @@ export class Outbox {
         last_error: message.last_error,
       },
     });
-    afterCommit(trx, () => {
-      for (const listener of this.#listeners) listener();
-    });
+    this.#tellAfterCommit(trx, new Set([message.channel]));
   }
 
   counts(): Promise<Record<OutboxStatus, number>> {

@@ -44,6 +44,13 @@ export function notifications(dialect: DialectName): Migration {
         .column('dedupe_key')
         .unique()
         .execute();
+      // The dispatcher's claim: pending, of the channels configured, oldest due first (an
+      // unconfigured channel's backlog must not be scanned at every claim).
+      await db.schema
+        .createIndex('outbox_messages_due_by_channel')
+        .on('outbox_messages')
+        .columns(['status', 'channel', 'next_attempt_at'])
+        .execute();
       await db.schema
         .createIndex('outbox_messages_endpoint')
         .on('outbox_messages')
