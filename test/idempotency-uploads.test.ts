@@ -2,20 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbKinds } from './databases.js';
-import { addEvidence, corpusFiles, createIntent, readCorpus } from './intake-fixtures.js';
+import { addEvidence, corpusDocument, createIntent, PASSING_LAB_TESTS } from './intake-fixtures.js';
 import { startTestApp, type TestApp, type TestUser } from './test-app.js';
-
-const corpus = (sub: string, name: string) =>
-  readCorpus(corpusFiles(sub).find((f) => f.endsWith(name))!);
-
-const LAB_TESTS = JSON.stringify({
-  stage: 'lab',
-  total: 5,
-  passed: 5,
-  failed: 0,
-  skipped: 0,
-  coverage_percent: 91,
-});
 
 describe.each(dbKinds)('Idempotency-Key on uploads and pack generation on %s', (kind) => {
   let t: TestApp;
@@ -47,9 +35,23 @@ describe.each(dbKinds)('Idempotency-Key on uploads and pack generation on %s', (
     it('answers a replay with the first answer and refuses the key with another body or query', async () => {
       const { intentId } = await createIntent(t, ann);
       const headers = { 'idempotency-key': freshKey() };
-      const first = await addEvidence(t, ann, intentId, 'kind=test_results', LAB_TESTS, headers);
+      const first = await addEvidence(
+        t,
+        ann,
+        intentId,
+        'kind=test_results',
+        PASSING_LAB_TESTS,
+        headers,
+      );
       expect(first.statusCode).toBe(201);
-      const again = await addEvidence(t, ann, intentId, 'kind=test_results', LAB_TESTS, headers);
+      const again = await addEvidence(
+        t,
+        ann,
+        intentId,
+        'kind=test_results',
+        PASSING_LAB_TESTS,
+        headers,
+      );
       expect(again.statusCode).toBe(201);
       expect(again.headers['idempotent-replayed']).toBe('true');
       expect(again.json()).toEqual(first.json());
@@ -59,7 +61,7 @@ describe.each(dbKinds)('Idempotency-Key on uploads and pack generation on %s', (
         ann,
         intentId,
         'kind=test_results',
-        LAB_TESTS.replace('"passed":5', '"passed":4').replace('"failed":0', '"failed":1'),
+        PASSING_LAB_TESTS.replace('"passed":5', '"passed":4').replace('"failed":0', '"failed":1'),
         headers,
       );
       expect(otherBody.statusCode).toBe(422);
@@ -69,7 +71,7 @@ describe.each(dbKinds)('Idempotency-Key on uploads and pack generation on %s', (
         ann,
         intentId,
         'kind=test_results&format=cabinet',
-        LAB_TESTS,
+        PASSING_LAB_TESTS,
         headers,
       );
       expect(otherQuery.statusCode).toBe(422);
@@ -79,7 +81,7 @@ describe.each(dbKinds)('Idempotency-Key on uploads and pack generation on %s', (
     it('fingerprints the body as sent, compressed or not, without a declared length', async () => {
       const { intentId } = await createIntent(t, ann);
       const headers = { 'idempotency-key': freshKey(), 'content-encoding': 'gzip' };
-      const gz = gzipSync(Buffer.from(LAB_TESTS));
+      const gz = gzipSync(Buffer.from(PASSING_LAB_TESTS));
       const first = await addEvidence(t, ann, intentId, 'kind=test_results', gz, headers);
       expect(first.statusCode).toBe(201);
       const again = await addEvidence(t, ann, intentId, 'kind=test_results', gz, headers);
@@ -91,7 +93,7 @@ describe.each(dbKinds)('Idempotency-Key on uploads and pack generation on %s', (
     it('makes one item of concurrent uploads with the same key, all answered alike', async () => {
       const { intentId } = await createIntent(t, ann);
       const headers = { 'idempotency-key': freshKey() };
-      const sbom = corpus('sbom/cyclonedx', 'proton-bridge-1.6.3.cdx.json');
+      const sbom = corpusDocument('sbom/cyclonedx', 'proton-bridge-1.6.3.cdx.json');
       const answers = await Promise.all(
         Array.from({ length: 6 }, () => addEvidence(t, ann, intentId, 'kind=sbom', sbom, headers)),
       );
@@ -108,7 +110,14 @@ describe.each(dbKinds)('Idempotency-Key on uploads and pack generation on %s', (
       const headers = { 'idempotency-key': freshKey() };
       const broken = await addEvidence(t, ann, intentId, 'kind=test_results', '{"stage":', headers);
       expect(broken.statusCode).toBe(422);
-      const fixed = await addEvidence(t, ann, intentId, 'kind=test_results', LAB_TESTS, headers);
+      const fixed = await addEvidence(
+        t,
+        ann,
+        intentId,
+        'kind=test_results',
+        PASSING_LAB_TESTS,
+        headers,
+      );
       expect(fixed.statusCode).toBe(201);
       expect(await evidenceOf(intentId)).toHaveLength(1);
     });
@@ -118,8 +127,22 @@ describe.each(dbKinds)('Idempotency-Key on uploads and pack generation on %s', (
       const mine = await createIntent(t, ann);
       const theirs = await createIntent(t, bob);
       const headers = { 'idempotency-key': 'shared-name' };
-      const a = await addEvidence(t, ann, mine.intentId, 'kind=test_results', LAB_TESTS, headers);
-      const b = await addEvidence(t, bob, theirs.intentId, 'kind=test_results', LAB_TESTS, headers);
+      const a = await addEvidence(
+        t,
+        ann,
+        mine.intentId,
+        'kind=test_results',
+        PASSING_LAB_TESTS,
+        headers,
+      );
+      const b = await addEvidence(
+        t,
+        bob,
+        theirs.intentId,
+        'kind=test_results',
+        PASSING_LAB_TESTS,
+        headers,
+      );
       expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
       expect(b.headers['idempotent-replayed']).toBeUndefined();
     });
@@ -203,8 +226,8 @@ describe.each(dbKinds)('Idempotency-Key on uploads and pack generation on %s', (
       const { intentId } = await createIntent(t, ann);
       const add = async (query: string, body: string | Buffer) =>
         expect((await addEvidence(t, ann, intentId, query, body)).statusCode).toBe(201);
-      await add('kind=sbom', corpus('sbom/cyclonedx', 'proton-bridge-1.6.3.cdx.json'));
-      await add('kind=vuln_scan', corpus('scans/trivy', 'alpine-310.json'));
+      await add('kind=sbom', corpusDocument('sbom/cyclonedx', 'proton-bridge-1.6.3.cdx.json'));
+      await add('kind=vuln_scan', corpusDocument('scans/trivy', 'alpine-310.json'));
       const headers = { 'idempotency-key': freshKey() };
       const generate = () =>
         t.call({
@@ -219,7 +242,7 @@ describe.each(dbKinds)('Idempotency-Key on uploads and pack generation on %s', (
         expect(res.json().id).toBe(answers[0]!.json().id);
       }
       // New evidence would make a new version; the same key still answers the first one.
-      await add('kind=test_results', LAB_TESTS);
+      await add('kind=test_results', PASSING_LAB_TESTS);
       const later = await generate();
       expect(later.statusCode).toBe(201);
       expect(later.json().id).toBe(answers[0]!.json().id);

@@ -20,6 +20,20 @@ export function corpusFiles(sub: string): string[] {
 
 export const readCorpus = (file: string): Buffer => readFileSync(file);
 
+/** The corpus document of `sub` whose name ends with `name`. */
+export const corpusDocument = (sub: string, name: string): Buffer =>
+  readCorpus(corpusFiles(sub).find((f) => f.endsWith(name))!);
+
+/** A lab test result that passes every lab rule (JSON test-result format). */
+export const PASSING_LAB_TESTS = JSON.stringify({
+  stage: 'lab',
+  total: 5,
+  passed: 5,
+  failed: 0,
+  skipped: 0,
+  coverage_percent: 91,
+});
+
 export const sha256 = (bytes: Buffer | string): string =>
   createHash('sha256').update(bytes).digest('hex');
 

@@ -1,19 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbKinds } from './databases.js';
-import { addEvidence, corpusFiles, createIntent, readCorpus } from './intake-fixtures.js';
+import { addEvidence, corpusDocument, createIntent, PASSING_LAB_TESTS } from './intake-fixtures.js';
 import { startTestApp, type TestApp, type TestUser } from './test-app.js';
-
-const corpus = (sub: string, name: string) =>
-  readCorpus(corpusFiles(sub).find((f) => f.endsWith(name))!);
-
-const LAB_TESTS = JSON.stringify({
-  stage: 'lab',
-  total: 5,
-  passed: 5,
-  failed: 0,
-  skipped: 0,
-  coverage_percent: 91,
-});
 
 describe.each(dbKinds)('intent ownership on %s', (kind) => {
   let t: TestApp;
@@ -68,8 +56,8 @@ describe.each(dbKinds)('intent ownership on %s', (kind) => {
     const { intentId, artifactSha256 } = await createIntent(t, owner);
     const add = async (query: string, body: string | Buffer) =>
       expect((await addEvidence(t, owner, intentId, query, body)).statusCode).toBe(201);
-    await add('kind=sbom', corpus('sbom/cyclonedx', 'proton-bridge-1.6.3.cdx.json'));
-    await add('kind=vuln_scan', corpus('scans/trivy', 'alpine-310.json'));
+    await add('kind=sbom', corpusDocument('sbom/cyclonedx', 'proton-bridge-1.6.3.cdx.json'));
+    await add('kind=vuln_scan', corpusDocument('scans/trivy', 'alpine-310.json'));
     const pack = await generate(intentId, owner);
     expect(pack.statusCode, pack.body).toBe(201);
     return { intentId, artifactSha256, packId: pack.json<{ id: string }>().id };
@@ -77,7 +65,7 @@ describe.each(dbKinds)('intent ownership on %s', (kind) => {
 
   it('lets only the owner attach evidence, generate packs, request exceptions and submit', async () => {
     const { intentId, artifactSha256, packId } = await packed(ann);
-    expectNotOwner(await addEvidence(t, bob, intentId, 'kind=test_results', LAB_TESTS));
+    expectNotOwner(await addEvidence(t, bob, intentId, 'kind=test_results', PASSING_LAB_TESTS));
     expectNotOwner(await generate(intentId, bob));
     expectNotOwner(await requestException(artifactSha256, bob));
     expectNotOwner(await submit(packId, bob));
@@ -103,14 +91,14 @@ describe.each(dbKinds)('intent ownership on %s', (kind) => {
       bob,
       intentId,
       'kind=test_results',
-      LAB_TESTS,
+      PASSING_LAB_TESTS,
       // A key is not claimed by a refused request: the owner may use it afterwards.
       { 'idempotency-key': 'same-key' },
     );
     expectNotOwner(res);
-    expect((await addEvidence(t, bob, 'nope', 'kind=test_results', LAB_TESTS)).statusCode).toBe(
-      404,
-    );
+    expect(
+      (await addEvidence(t, bob, 'nope', 'kind=test_results', PASSING_LAB_TESTS)).statusCode,
+    ).toBe(404);
     expect((await generate('nope', bob)).statusCode).toBe(404);
   });
 
@@ -121,10 +109,10 @@ describe.each(dbKinds)('intent ownership on %s', (kind) => {
     expect(moved.json()).toMatchObject({ id: intentId, created_by: bob.id, revision: 2 });
     expect(moved.headers.etag).toBe('"2"');
 
-    expect((await addEvidence(t, bob, intentId, 'kind=test_results', LAB_TESTS)).statusCode).toBe(
-      201,
-    );
-    expectNotOwner(await addEvidence(t, ann, intentId, 'kind=test_results', LAB_TESTS));
+    expect(
+      (await addEvidence(t, bob, intentId, 'kind=test_results', PASSING_LAB_TESTS)).statusCode,
+    ).toBe(201);
+    expectNotOwner(await addEvidence(t, ann, intentId, 'kind=test_results', PASSING_LAB_TESTS));
     expect((await requestException(artifactSha256, bob)).statusCode).toBe(201);
 
     const events = await t.container.database.db
