@@ -218,9 +218,11 @@ export async function enqueueBacklog(
   for (let at = 0; at < count; at += perTransaction) {
     const entries: OutboxEntry[] = [];
     for (let seq = at; seq < Math.min(count, at + perTransaction); seq++) entries.push(entry(seq));
-    written += await container.database.transaction((trx) =>
-      container.outbox.enqueue(trx, benchContext(), ...entries),
-    );
+    written += (
+      await container.database.transaction((trx) =>
+        container.outbox.enqueue(trx, benchContext(), ...entries),
+      )
+    ).length;
   }
   return { written, ms: performance.now() - started };
 }
@@ -272,7 +274,7 @@ export async function enqueuePaced(
           (written) => {
             const at = performance.now();
             for (const seq of seqs) committedAt[seq] = at;
-            if (written !== seqs.length) failures += seqs.length - written;
+            if (written.length !== seqs.length) failures += seqs.length - written.length;
           },
           () => {
             failures += seqs.length;

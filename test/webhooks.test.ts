@@ -383,7 +383,7 @@ describe.each(dbKinds)('webhooks on %s', (kind) => {
           payload: {},
         }),
       );
-      expect(written).toBe(2);
+      expect(written).toHaveLength(2);
       const rows = await t.container.outbox.list({ subject_id: 'fanout-1', limit: 10 });
       expect(rows.map((m) => m.endpoint_id).sort()).toEqual([sub1.id, sub2.id].sort());
     });

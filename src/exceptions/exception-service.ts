@@ -373,19 +373,21 @@ export class ExceptionService {
                 if (error instanceof NotFoundError) return null;
                 throw error;
               });
-            enqueued += await this.#outbox.enqueue(trx, ctx, {
-              channel: 'email',
-              event_type: 'exception.expiring',
-              recipients: reminderRecipients(requester, reviewers),
-              subject_id: record.id,
-              dedupe_key: reminderKey(record.id, threshold),
-              payload: {
-                exception: viewOf(record, now),
-                threshold_days: threshold,
-                days_left: daysUntilExpiry(record.expires_at, now),
-                expires_at: record.expires_at,
-              },
-            });
+            enqueued += (
+              await this.#outbox.enqueue(trx, ctx, {
+                channel: 'email',
+                event_type: 'exception.expiring',
+                recipients: reminderRecipients(requester, reviewers),
+                subject_id: record.id,
+                dedupe_key: reminderKey(record.id, threshold),
+                payload: {
+                  exception: viewOf(record, now),
+                  threshold_days: threshold,
+                  days_left: daysUntilExpiry(record.expires_at, now),
+                  expires_at: record.expires_at,
+                },
+              })
+            ).length;
           }
           return enqueued;
         });

@@ -88,21 +88,21 @@ function toAttempt(row: OutboxAttemptsTable): OutboxAttempt {
   };
 }
 
-/** Inserts the messages; one whose dedupe_key exists already is skipped. Answers how many went in. */
-export async function insertMessages(db: Executor, messages: OutboxMessage[]): Promise<number> {
-  if (messages.length === 0) return 0;
+/** Inserts the messages; one whose dedupe_key exists already is skipped. Answers the ids written. */
+export async function insertMessages(db: Executor, messages: OutboxMessage[]): Promise<string[]> {
+  if (messages.length === 0) return [];
   const plain = messages.filter((m) => m.dedupe_key === null);
   if (plain.length > 0) await db.insertInto('outbox_messages').values(plain.map(toRow)).execute();
-  let inserted = plain.length;
+  const written = plain.map((m) => m.id);
   for (const message of messages.filter((m) => m.dedupe_key !== null)) {
     const result = await db
       .insertInto('outbox_messages')
       .values(toRow(message))
       .onConflict((oc) => oc.column('dedupe_key').doNothing())
       .executeTakeFirst();
-    inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+    if (Number(result.numInsertedOrUpdatedRows ?? 0) > 0) written.push(message.id);
   }
-  return inserted;
+  return written;
 }
 
 export async function findMessage(db: Executor, id: string): Promise<OutboxMessage | null> {

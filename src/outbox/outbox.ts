@@ -79,8 +79,8 @@ export class Outbox {
     this.#targets = deps.targets;
   }
 
-  /** Writes the messages; answers how many were written (dedupe and empty lists skip some). */
-  async enqueue(trx: Trx, ctx: Context, ...entries: OutboxEntry[]): Promise<number> {
+  /** Writes the messages; answers the ids written (dedupe and empty lists skip some). */
+  async enqueue(trx: Trx, ctx: Context, ...entries: OutboxEntry[]): Promise<string[]> {
     const now = this.#clock.now();
     const at = now.toISOString();
     const base = {
@@ -135,7 +135,7 @@ export class Outbox {
       }
     }
     const written = await insertMessages(trx, messages);
-    if (written > 0) this.#tellAfterCommit(trx, new Set(messages.map((m) => m.channel)));
+    if (written.length > 0) this.#tellAfterCommit(trx, new Set(messages.map((m) => m.channel)));
     return written;
   }
 

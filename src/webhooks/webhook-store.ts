@@ -139,23 +139,3 @@ export async function findSubscribers(
     .filter((row) => (JSON.parse(row.events) as string[]).includes(eventType))
     .map((row) => ({ id: row.id }));
 }
-
-/**
- * The ping messages of an endpoint enqueued at or after `since`. The outbox answers how many
- * messages it wrote, not their ids: the ping route reads these before and after enqueueing
- * (holding the endpoint row, so no other ping of it lands in between) to learn its own.
- */
-export async function pingIdsSince(
-  db: Executor,
-  endpointId: string,
-  since: string,
-): Promise<string[]> {
-  const rows = await db
-    .selectFrom('outbox_messages')
-    .select('id')
-    .where('endpoint_id', '=', endpointId)
-    .where('event_type', '=', PING_EVENT)
-    .where('created_at', '>=', since)
-    .execute();
-  return rows.map((r) => r.id);
-}
