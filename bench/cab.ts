@@ -52,19 +52,20 @@ import {
   startServerProcess,
 } from './cab-processes.js';
 import { type CabWorld, cabWorld } from './cab-setup.js';
+import { intKnob } from './knobs.js';
 import { formatNumber, type Reporter, type Target } from './reporter.js';
 
-const CLIENTS = int('CABINET_BENCH_CAB_CLIENTS', 50, 1);
-const SQLITE_DECISIONS = int('CABINET_BENCH_CAB_DECISIONS', 3_000, 1);
-const PG_DECISIONS = int('CABINET_BENCH_CAB_PG_DECISIONS', 1_500, 1);
-const ROUNDS = int('CABINET_BENCH_CAB_ROUNDS', 3, 1);
-const READS = int('CABINET_BENCH_CAB_READS', 20, 1);
-const QUEUE = int('CABINET_BENCH_CAB_QUEUE', 100_000, 0);
-const QUEUE_SAMPLES = int('CABINET_BENCH_CAB_QUEUE_SAMPLES', 200, 1);
-const QUEUE_DEPTH = int('CABINET_BENCH_CAB_QUEUE_DEPTH', 200, 1);
-const GATE_RUNS = int('CABINET_BENCH_CAB_GATE_RUNS', 10, 0);
-const SQLITE = int('CABINET_BENCH_CAB_SQLITE', 1, 0) > 0;
-const POSTGRES = int('CABINET_BENCH_CAB_POSTGRES', 1, 0) > 0;
+const CLIENTS = intKnob('CABINET_BENCH_CAB_CLIENTS', 50, 1);
+const SQLITE_DECISIONS = intKnob('CABINET_BENCH_CAB_DECISIONS', 3_000, 1);
+const PG_DECISIONS = intKnob('CABINET_BENCH_CAB_PG_DECISIONS', 1_500, 1);
+const ROUNDS = intKnob('CABINET_BENCH_CAB_ROUNDS', 3, 1);
+const READS = intKnob('CABINET_BENCH_CAB_READS', 20, 1);
+const QUEUE = intKnob('CABINET_BENCH_CAB_QUEUE', 100_000, 0);
+const QUEUE_SAMPLES = intKnob('CABINET_BENCH_CAB_QUEUE_SAMPLES', 200, 1);
+const QUEUE_DEPTH = intKnob('CABINET_BENCH_CAB_QUEUE_DEPTH', 200, 1);
+const GATE_RUNS = intKnob('CABINET_BENCH_CAB_GATE_RUNS', 10, 0);
+const SQLITE = intKnob('CABINET_BENCH_CAB_SQLITE', 1, 0) > 0;
+const POSTGRES = intKnob('CABINET_BENCH_CAB_POSTGRES', 1, 0) > 0;
 /** Submitters the queue's requests spread over (the submitted_by filter picks one). */
 const SUBMITTERS = 5;
 /** Untimed first: one decision and a few reads per client (JIT, SQLite pages, pool). */
@@ -633,13 +634,3 @@ const res = await fetch(process.env.CABINET_URL + '/api/v1/cab/' + id + '/gate?r
 const body = await res.json();
 process.exit(body.allowed === true ? 0 : 3);
 `;
-
-function int(variable: string, fallback: number, min: number): number {
-  const raw = process.env[variable];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    throw new Error(`${variable} must be a whole number ≥ ${min} (got ${JSON.stringify(raw)})`);
-  }
-  return value;
-}

@@ -68,6 +68,7 @@ import {
   type ServerProcess,
   startServerProcess,
 } from './cab-processes.js';
+import { intKnob, numberKnob } from './knobs.js';
 import {
   Collection,
   type RawMail,
@@ -97,17 +98,17 @@ import {
 } from './outbox-world.js';
 import { formatNumber, type Reporter, type Target } from './reporter.js';
 
-const MESSAGES = int('CABINET_BENCH_OUTBOX_MESSAGES', 5_000, 1);
-const BATCH = int('CABINET_BENCH_OUTBOX_BATCH', 50, 1);
-const RATE = int('CABINET_BENCH_OUTBOX_RATE', 500, 1);
-const SECONDS = num('CABINET_BENCH_OUTBOX_SECONDS', 5, 0.1);
-const EMAILS = int('CABINET_BENCH_OUTBOX_EMAILS', 2_000, 0);
-const IN_FLIGHT = int('CABINET_BENCH_OUTBOX_IN_FLIGHT', 64, 1);
-const PACED_IN_FLIGHT = int('CABINET_BENCH_OUTBOX_PACED_IN_FLIGHT', 10, 1);
-const SYNC_COMMIT = int('CABINET_BENCH_OUTBOX_SYNC_COMMIT', 0, 0) > 0;
-const STALL_MS = num('CABINET_BENCH_OUTBOX_STALL', 30, 1) * 1000;
-const TWO = int('CABINET_BENCH_OUTBOX_TWO', 1, 0) > 0;
-const WEBHOOKS = int('CABINET_BENCH_OUTBOX_WEBHOOKS', 1, 0) > 0;
+const MESSAGES = intKnob('CABINET_BENCH_OUTBOX_MESSAGES', 5_000, 1);
+const BATCH = intKnob('CABINET_BENCH_OUTBOX_BATCH', 50, 1);
+const RATE = intKnob('CABINET_BENCH_OUTBOX_RATE', 500, 1);
+const SECONDS = numberKnob('CABINET_BENCH_OUTBOX_SECONDS', 5, 0.1);
+const EMAILS = intKnob('CABINET_BENCH_OUTBOX_EMAILS', 2_000, 0);
+const IN_FLIGHT = intKnob('CABINET_BENCH_OUTBOX_IN_FLIGHT', 64, 1);
+const PACED_IN_FLIGHT = intKnob('CABINET_BENCH_OUTBOX_PACED_IN_FLIGHT', 10, 1);
+const SYNC_COMMIT = intKnob('CABINET_BENCH_OUTBOX_SYNC_COMMIT', 0, 0) > 0;
+const STALL_MS = numberKnob('CABINET_BENCH_OUTBOX_STALL', 30, 1) * 1000;
+const TWO = intKnob('CABINET_BENCH_OUTBOX_TWO', 1, 0) > 0;
+const WEBHOOKS = intKnob('CABINET_BENCH_OUTBOX_WEBHOOKS', 1, 0) > 0;
 
 /** The issue's figures: per process, so the 2-process target is twice these. */
 const PER_PROCESS_TARGET = 500;
@@ -815,20 +816,4 @@ async function emailRun(
     target: NONE,
     detail: `of ${EMAILS} enqueued, never arrived`,
   });
-}
-
-// ---------------------------------------------------------------------------------------
-
-function int(name: string, fallback: number, min: number): number {
-  const value = num(name, fallback, min);
-  if (!Number.isInteger(value)) throw new Error(`${name} must be an integer`);
-  return value;
-}
-
-function num(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number ≥ ${min}`);
-  return value;
 }
