@@ -17,18 +17,7 @@ import * as store from './webhook-store.js';
 import { parseWebhookUrl, redactUrl } from './webhook-url.js';
 
 /** An endpoint as every answer shows it: no secret, the URL without its credentials. */
-export interface WebhookEndpoint {
-  id: string;
-  plane: Plane;
-  url: string;
-  events: WebhookEvent[];
-  description: string | null;
-  status: EndpointStatus;
-  disabled_reason: string | null;
-  created_by: string;
-  created_at: string;
-  updated_at: string;
-}
+export type WebhookEndpoint = Omit<EndpointRecord, 'secret' | 'revision'>;
 
 /** The answer to creating one: the only time the secret is shown. */
 export interface CreatedWebhookEndpoint extends WebhookEndpoint {
