@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../src/cli/cli-io.js';
 import { main } from '../src/cli/main.js';
+import { dropAppendOnly } from '../src/platform/db/migrations/append-only.js';
 import { type CabWorld, cabWorld } from './cab-fixtures.js';
 import { dbKinds } from './databases.js';
 import { startTestApp, type TestApp, type TestUser } from './test-app.js';
@@ -189,6 +191,53 @@ describe.each(dbKinds)('the CAB decision in the pack bundle on %s', (kind) => {
         `^ok {3}cab_decision\\.audit +cab\\.request\\.decided of request ${request.id}`,
         'm',
       ),
+    );
+  });
+
+  // Last: it drops the audit log's triggers to edit an event behind the database's back.
+  it("an event in the range edited behind the database's back fails verification, even one the bundle would redact", async () => {
+    const { packId } = await world.pack(submitter, 'low_violation');
+    const request = await submit(packId);
+    await t.user(['auditor']); // an unrelated event between the submission and the vote
+    const vote = await t.call({
+      method: 'POST',
+      url: `/api/v1/cab/${request.id}/approve`,
+      as: cabMember,
+      payload: {},
+    });
+    expect(vote.statusCode, vote.body).toBe(200);
+    const before = await exported(packId);
+    const voteEvent = before.bundle.audit.events.find(
+      (e: Json) => !e.redacted && e.subject === request.id && e.event_type === 'cab.vote.cast',
+    );
+    expect(voteEvent).toBeDefined();
+    // An unrelated event inside the range: shipped as a hash link only.
+    const unrelated = before.bundle.audit.events.find((e: Json) => e.redacted);
+    expect(unrelated).toBeDefined();
+    expect((await verifyFile('before-edit.json', before.text)).code).toBe(0);
+
+    const db = t.container.database.db;
+    await dropAppendOnly(db, t.container.database.dialect, 'audit_events');
+    // Moving the vote to another subject would make the exporter redact it; and an edit to an
+    // unrelated event is invisible through a hash link alone.
+    await sql`update audit_events set subject = ${'someone-else'} where seq = ${voteEvent.seq}`.execute(
+      db,
+    );
+    await sql`update audit_events set actor = ${'user:forged'} where seq = ${unrelated.seq}`.execute(
+      db,
+    );
+    const after = await exported(packId);
+    const shipped = (seq: number) => after.bundle.audit.events.find((e: Json) => e.seq === seq);
+    expect(shipped(voteEvent.seq)).toMatchObject({ subject: 'someone-else', hash: voteEvent.hash });
+    expect(shipped(unrelated.seq)).toMatchObject({ actor: 'user:forged', hash: unrelated.hash });
+    const failed = await verifyFile('after-edit.json', after.text);
+    expect(failed.code, failed.out).toBe(3);
+    for (const seq of [voteEvent.seq, unrelated.seq]) {
+      expect(failed.out).toContain(`seq ${seq} does not match its hash: the event was edited`);
+    }
+    // Events outside any edit still ship redacted.
+    expect(after.bundle.audit.events.filter((e: Json) => e.redacted).length).toBe(
+      before.bundle.audit.events.filter((e: Json) => e.redacted).length - 1,
     );
   });
 });

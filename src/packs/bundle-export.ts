@@ -6,7 +6,7 @@ import {
   firstSeqForSubject,
   lastSeqForSubject,
 } from '../audit/audit-store.js';
-import type { StoredAuditEvent } from '../audit/chain.js';
+import { hashEvent, type StoredAuditEvent } from '../audit/chain.js';
 import { readBlob } from '../blobs/blob-store.js';
 import type { Clock } from '../platform/clock.js';
 import type { SigningKey } from '../platform/crypto/signing-key.js';
@@ -25,7 +25,9 @@ const MEDIA_TYPES: Record<string, string> = { junit: 'application/xml' };
  * to, its CAB request with the decision attestation, and the audit events from the intent's
  * creation to a signed checkpoint at or after the pack's own event and the request's latest
  * (its decision, once decided). Events about other things are shown only as hash links, so
- * the chain can be checked without disclosing them.
+ * the chain can be checked without disclosing them — unless an event no longer matches its
+ * stored hash: a redacted link is taken on trust, so an edited event (its subject changed
+ * behind the database's back, say) ships opened, and the offline verifier names the edit.
  */
 export async function exportBundle(deps: {
   db: Executor;
@@ -93,5 +95,6 @@ export async function exportBundle(deps: {
 
 function open(event: StoredAuditEvent, subjects: ReadonlySet<string>): BundleAuditEvent {
   if (event.subject !== null && subjects.has(event.subject)) return event;
+  if (hashEvent(event) !== event.hash) return event;
   return { seq: event.seq, prev_hash: event.prev_hash, hash: event.hash, redacted: true };
 }
