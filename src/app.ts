@@ -22,7 +22,7 @@ import { registerOutboxRoutes } from './outbox/outbox-routes.js';
 import { registerPackRoutes } from './packs/pack-routes.js';
 import { installErrorHandling } from './platform/http/error-handler.js';
 import { frameworkErrorOptions, installJsonBodies } from './platform/http/framework.js';
-import { installRequestContext } from './platform/http/request-context.js';
+import { AnonymousRefusals, installRequestContext } from './platform/http/request-context.js';
 import { registerPolicySetRoutes } from './policy/policy-set-routes.js';
 import { registerRiskRoutes } from './risk/risk-routes.js';
 import { registerTrustAnchorRoutes } from './trust-anchors/trust-anchor-routes.js';
@@ -52,10 +52,12 @@ export async function buildApp(
   app.setSerializerCompiler(serializerCompiler);
   // Hooks and the error handler come first so every plugin registered below inherits them.
   installRequestContext(app, container.identity);
-  installErrorHandling(app, container.audit);
+  const anonymousRefusals = new AnonymousRefusals(() => container.clock.now().getTime());
+  installErrorHandling(app, container.audit, anonymousRefusals);
   installJsonBodies(app);
   const registry = installMetrics(app, {
     auditAppended: () => container.audit.appendedCount,
+    anonymousRefusals,
     outbox: container.outbox,
     dispatcher: container.dispatcher,
   });

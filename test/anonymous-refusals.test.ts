@@ -7,12 +7,16 @@ describe('AnonymousRefusals', () => {
   it('opens one window per source, counts the rest, and reports the previous window', () => {
     let now = 1_000_000;
     const refusals = new AnonymousRefusals(() => now);
-    expect(refusals.note('10.0.0.1')).toEqual({ refused: 1, previous: null });
-    for (let i = 0; i < 9; i += 1) expect(refusals.note('10.0.0.1')).toBeNull();
-    expect(refusals.note('10.0.0.2')).toEqual({ refused: 1, previous: null });
+    expect(refusals.note('10.0.0.1', 401)).toEqual({ refused: 1, previous: null });
+    for (let i = 0; i < 9; i += 1) expect(refusals.note('10.0.0.1', 401)).toBeNull();
+    expect(refusals.note('10.0.0.2', 403)).toEqual({ refused: 1, previous: null });
     expect(refusals.count('10.0.0.1')).toBe(10);
+    expect([...refusals.totals()]).toEqual([
+      [401, 10],
+      [403, 1],
+    ]);
     now += ANONYMOUS_WINDOW_MS;
-    expect(refusals.note('10.0.0.1')).toEqual({
+    expect(refusals.note('10.0.0.1', 401)).toEqual({
       refused: 1,
       previous: { started_at: new Date(1_000_000).toISOString(), refused: 10 },
     });
@@ -66,6 +70,8 @@ describe.each(dbKinds)('anonymous refusals on %s', (kind) => {
       )
       .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
     expect(refused).toBeGreaterThanOrEqual(70);
+    // Its own counter, so a flood can be alerted on apart from signed-in refusals.
+    expect(metrics.body).toMatch(/^cabinet_anonymous_refusals_total\{status="401"\} 70$/m);
   });
 
   it('still audits each refusal of a signed-in caller', async () => {

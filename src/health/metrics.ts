@@ -2,9 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Dispatcher } from '../outbox/dispatcher.js';
 import type { Outbox } from '../outbox/outbox.js';
+import type { AnonymousRefusals } from '../platform/http/request-context.js';
 
 export interface MetricSources {
   auditAppended: () => number;
+  anonymousRefusals: Pick<AnonymousRefusals, 'totals'>;
   outbox: Pick<Outbox, 'counts'>;
   dispatcher: Pick<Dispatcher, 'onAttempt'>;
 }
@@ -33,6 +35,18 @@ export function installMetrics(app: FastifyInstance, sources: MetricSources): Re
     registers: [registry],
     collect() {
       this.set(auditAppended());
+    },
+  });
+  new Counter({
+    name: 'cabinet_anonymous_refusals_total',
+    help: 'Requests refused without a valid token, by status: audited once per source and minute, counted here each',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [status, n] of sources.anonymousRefusals.totals()) {
+        this.inc({ status: String(status) }, n);
+      }
     },
   });
   new Gauge({

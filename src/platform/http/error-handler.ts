@@ -3,7 +3,7 @@ import type { AuditLog } from '../../audit/audit-log.js';
 import { DomainError, type ProblemDetail } from '../errors.js';
 import { flatText, quote } from '../text/quote.js';
 import { type Problem, problem, STATUS_BY_KIND } from './problem.js';
-import { ANONYMOUS_WINDOW_MS, AnonymousRefusals } from './request-context.js';
+import { ANONYMOUS_WINDOW_MS, type AnonymousRefusals } from './request-context.js';
 
 interface ValidationIssue {
   instancePath: string;
@@ -29,8 +29,11 @@ export class BodyRefusal extends Error {
 }
 
 /** The one place where errors become HTTP: every failure answers RFC 9457 problem+json. */
-export function installErrorHandling(app: FastifyInstance, audit: AuditLog): void {
-  const anonymous = new AnonymousRefusals();
+export function installErrorHandling(
+  app: FastifyInstance,
+  audit: AuditLog,
+  anonymous: AnonymousRefusals,
+): void {
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const body = toProblem(error, request);
     if (body.status >= 500) {
@@ -57,7 +60,7 @@ export function installErrorHandling(app: FastifyInstance, audit: AuditLog): voi
 /**
  * A refusal without a valid token: logged every time, counted in memory per source, and
  * written to the audit log once per source and window (see AnonymousRefusals), so a flood
- * cannot grow the log without bound. The HTTP request counter counts each one.
+ * cannot grow the log without bound. `cabinet_anonymous_refusals_total` counts each one.
  */
 async function recordAnonymousRefusal(
   audit: AuditLog,
@@ -66,7 +69,7 @@ async function recordAnonymousRefusal(
   body: Problem,
 ): Promise<void> {
   const route = request.routeOptions.url ?? request.url.split('?')[0];
-  const opened = anonymous.note(request.ip);
+  const opened = anonymous.note(request.ip, body.status);
   request.log.warn(
     {
       source_ip: request.ip,

@@ -90,6 +90,7 @@ interface SourceWindow {
 export class AnonymousRefusals {
   readonly #windows = new Map<string, SourceWindow>();
   readonly #now: () => number;
+  readonly #byStatus = new Map<number, number>();
 
   constructor(now: () => number = Date.now) {
     this.#now = now;
@@ -99,10 +100,14 @@ export class AnonymousRefusals {
    * Counts one refusal from `source`. Returns what the summary event should say when this
    * refusal opens a new window, or null when the open window already has its event.
    */
-  note(source: string): {
+  note(
+    source: string,
+    status: number,
+  ): {
     refused: number;
     previous: { started_at: string; refused: number } | null;
   } | null {
+    this.#byStatus.set(status, (this.#byStatus.get(status) ?? 0) + 1);
     const now = this.#now();
     const open = this.#windows.get(source);
     if (open && now - open.startedAt < ANONYMOUS_WINDOW_MS) {
@@ -117,6 +122,11 @@ export class AnonymousRefusals {
         ? { started_at: new Date(open.startedAt).toISOString(), refused: open.refused }
         : null,
     };
+  }
+
+  /** Every refusal this process counted, by status: the metric beside the summary events. */
+  totals(): ReadonlyMap<number, number> {
+    return this.#byStatus;
   }
 
   /** Refusals counted in `source`'s current window (for the log line). */
