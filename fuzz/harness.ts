@@ -27,6 +27,8 @@ export interface FuzzOptions {
   /** Seeds larger than this are left out: the cost per input grows with the document. */
   maxSeedBytes?: number;
   onProgress?: (kind: EvidenceKind, done: number) => void;
+  /** Each kind's report as soon as the kind is done, so a long run shows its results as it goes. */
+  onReport?: (report: KindReport) => void;
   /** Sees every input and its answer (the CLI prints them when replaying one index). */
   onResponse?: (
     input: { mutator: string; seed: string; bytes: Buffer },
@@ -345,6 +347,7 @@ export async function runFuzz(options: FuzzOptions): Promise<KindReport[]> {
       }
       report.millis = Date.now() - started;
       reports.push(report);
+      options.onReport?.(report);
     }
   } finally {
     await session.t.close();

@@ -44,6 +44,7 @@ function print(report: KindReport): void {
   if (report.failures.length > 20) console.log(`  … and ${report.failures.length - 20} more`);
 }
 
+console.log(`fuzz seed ${seed}, ${count} inputs per kind`);
 const reports = await runFuzz({
   seed,
   count,
@@ -60,11 +61,10 @@ const reports = await runFuzz({
           console.log(`${input.mutator} of ${input.seed} (${input.bytes.length} bytes):\n${shown}`);
           console.log(`→ ${status} ${body.slice(0, 2000)}`);
         },
+  onReport: print,
   onProgress: (kind, done) => {
     if (done % 5000 === 0) process.stderr.write(`  ${kind}: ${done}/${count}\n`);
   },
 });
-console.log(`fuzz seed ${seed}, ${count} inputs per kind`);
-for (const report of reports) print(report);
 const failed = reports.reduce((n, r) => n + r.failures.length, 0);
 process.exit(failed > 0 ? 1 : 0);
