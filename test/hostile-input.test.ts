@@ -123,6 +123,67 @@ describe.each(dbKinds)('hostile input on %s', (kind) => {
     expect(await evidenceCount()).toBe(before);
   });
 
+  // Found by `npm run fuzz` at 100,000 inputs: a lone surrogate parsed, then failed the
+  // canonical JSON of the audit event (500). Refused where the document is parsed, any kind.
+  it.each([
+    [
+      'a Trivy report',
+      'kind=vuln_scan',
+      '{"SchemaVersion":2,"ArtifactName":"x\\ud800","Results":[]}',
+      '/ArtifactName',
+    ],
+    [
+      'an OpenVEX document',
+      'kind=vex',
+      '{"@context":"https://openvex.dev/ns/v0.2.0","@id":"https://example.org/v","author":"\\udfff","timestamp":"2024-01-01T00:00:00Z","version":1,"statements":[]}',
+      '/author',
+    ],
+    [
+      'a CycloneDX SBOM key',
+      'kind=sbom',
+      '{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"type":"library","name":"x","\\ud800":1}]}',
+      '/components/0/\ud800',
+    ],
+  ])(
+    'refuses a lone surrogate in %s (422 invalid_unicode, located), storing nothing',
+    async (_what, query, doc, path) => {
+      const before = await evidenceCount();
+      const res = await addEvidence(t, submitter, intentId, query, doc);
+      expect(res.statusCode, res.body).toBe(422);
+      expect(res.json()).toMatchObject({ reason: 'invalid_unicode', errors: [{ path }] });
+      expect(res.json().detail).toContain('lone surrogate');
+      expect(await evidenceCount()).toBe(before);
+    },
+  );
+
+  it('refuses a lone surrogate deep in an SBOM of more than 256 KiB (a worker parses it)', async () => {
+    const components = Array.from({ length: 3000 }, (_, i) => ({
+      type: 'library',
+      name: `component-${i}`,
+      version: '1.0.0',
+      purl: `pkg:npm/component-${i}@1.0.0`,
+    }));
+    const text = JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.5', components }).replace(
+      '"component-2999"',
+      '"component-\\ud800"',
+    );
+    expect(text.length).toBeGreaterThan(256 * 1024);
+    const before = await evidenceCount();
+    const res = await addEvidence(t, submitter, intentId, 'kind=sbom', text);
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.json().detail).toContain('lone surrogate');
+    expect(res.json().errors[0].path).toBe('/components/2999/name');
+    expect(await evidenceCount()).toBe(before);
+  });
+
+  it('keeps a surrogate character reference in JUnit XML as written instead of decoding half a pair', async () => {
+    const xml =
+      '<testsuite name="s" tests="1"><testcase name="bad &#xD800; ref" classname="c" time="1"/></testsuite>';
+    const res = await addEvidence(t, submitter, intentId, 'kind=test_results&stage=lab', xml);
+    expect(res.statusCode, res.body).toBe(201);
+    expect(JSON.stringify(res.json().summary)).not.toMatch(/\\ud800/i);
+  });
+
   it('quotes a long string field bounded and on one line', async () => {
     const version = `9.${'9'.repeat(10_000)}\n\u0000injected`;
     const res = await addEvidence(
@@ -275,6 +336,18 @@ describe('framework errors are problem+json', () => {
       headers: { 'content-type': 'application/json' },
     });
     expect(expectProblem(ctor, 400).detail).toMatch(/constructor\.prototype is not allowed/);
+  });
+
+  it('refuses a lone surrogate in a JSON body with 400 and its pointer', async () => {
+    const res = await t.call({
+      as: submitter,
+      method: 'POST',
+      url: '/api/v1/intents',
+      payload: '{"app_name":"7-Zip\\ud800","rollout_plan":{"rings":[]}}',
+      headers: { 'content-type': 'application/json' },
+    });
+    const body = expectProblem(res, 400);
+    expect(body).toMatchObject({ reason: 'invalid_unicode', errors: [{ path: '/app_name' }] });
   });
 
   it('answers bad JSON with 400 without quoting the body', async () => {

@@ -1,4 +1,9 @@
 import { InvalidDocumentError } from '../../platform/errors.js';
+import {
+  findLoneSurrogate,
+  LONE_SURROGATE_MESSAGE,
+  mayHoldLoneSurrogate,
+} from '../../platform/text/well-formed.js';
 
 /**
  * Decodes and parses a JSON document, turning a syntax error into an InvalidDocumentError
@@ -10,8 +15,9 @@ export function parseJsonDocument(bytes: Uint8Array | string, what = 'document')
   if (body.trim() === '') {
     throw new InvalidDocumentError(`The ${what} is empty.`, [{ path: '', message: 'empty body' }]);
   }
+  let value: unknown;
   try {
-    return JSON.parse(body);
+    value = JSON.parse(body);
   } catch (error) {
     const message = (error as Error).message;
     const position = /position (\d+)/.exec(message);
@@ -25,6 +31,15 @@ export function parseJsonDocument(bytes: Uint8Array | string, what = 'document')
       'invalid_json',
     );
   }
+  const lone = mayHoldLoneSurrogate(body) ? findLoneSurrogate(value) : null;
+  if (lone !== null) {
+    throw new InvalidDocumentError(
+      `The ${what} is refused: at ${lone || '/'}, ${LONE_SURROGATE_MESSAGE}.`,
+      [{ path: lone, message: LONE_SURROGATE_MESSAGE }],
+      'invalid_unicode',
+    );
+  }
+  return value;
 }
 
 /** RFC 6901 JSON pointer for a path of keys and indexes. */

@@ -1,5 +1,10 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  findLoneSurrogate,
+  LONE_SURROGATE_MESSAGE,
+  mayHoldLoneSurrogate,
+} from '../text/well-formed.js';
 import { BodyRefusal, sendProblem, toProblem } from './error-handler.js';
 import { problem } from './problem.js';
 
@@ -73,6 +78,19 @@ export function installJsonBodies(app: FastifyInstance): void {
       value = JSON.parse(text);
     } catch (error) {
       done(invalidJson(error), undefined);
+      return;
+    }
+    const lone = mayHoldLoneSurrogate(text) ? findLoneSurrogate(value) : null;
+    if (lone !== null) {
+      done(
+        new BodyRefusal(
+          'bad_request',
+          `The body is refused: at ${lone || '/'}, ${LONE_SURROGATE_MESSAGE}.`,
+          [{ path: lone, message: LONE_SURROGATE_MESSAGE }],
+          'invalid_unicode',
+        ),
+        undefined,
+      );
       return;
     }
     const poisoned = poisonedKey(value);

@@ -1,3 +1,10 @@
+import {
+  findLoneSurrogate,
+  firstSurrogateEscape,
+  LONE_SURROGATE_MESSAGE,
+  mayHoldLoneSurrogate,
+} from '../../../platform/text/well-formed.js';
+import { JsonSplitError } from './json-split-error.js';
 import { sliceError } from './parse-slice.js';
 
 /**
@@ -28,10 +35,17 @@ export class JsonSlice {
    */
   parse(): unknown {
     const text = this.text();
+    let value: unknown;
     try {
-      return JSON.parse(text);
+      value = JSON.parse(text);
     } catch (error) {
       throw sliceError(error as Error, text, this.offset);
     }
+    if (mayHoldLoneSurrogate(text) && findLoneSurrogate(value) !== null) {
+      // Declined: the whole-document parse refuses it with the pointer of the string.
+      const at = this.offset + Buffer.byteLength(text.slice(0, firstSurrogateEscape(text)));
+      throw new JsonSplitError(LONE_SURROGATE_MESSAGE, at, true);
+    }
+    return value;
   }
 }

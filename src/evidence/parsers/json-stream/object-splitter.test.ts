@@ -181,7 +181,7 @@ describe('JsonObjectSplitter', () => {
       for (const size of [1, 3, 100]) {
         const error = splitError(text, size);
         expect(error.offset).toBe(offset);
-        expect(error.notAnObject).toBe(false);
+        expect(error.declined).toBe(false);
       }
     });
 
@@ -212,7 +212,7 @@ describe('JsonObjectSplitter', () => {
     ])('marks %s as not an object', (_, text) => {
       const bytes = text.startsWith('\xEF') ? Buffer.from(text, 'latin1') : Buffer.from(text);
       const error = splitError(bytes, 1);
-      expect(error.notAnObject).toBe(true);
+      expect(error.declined).toBe(true);
     });
   });
 

@@ -305,6 +305,14 @@ describe('parseCycloneDxStream: refusals and fallbacks', () => {
     expectRejected(lateText.replace('"library"', '"library" x'), 'invalid_json');
   });
 
+  it('declines a lone surrogate in a component, which parseSbom refuses by pointer', () => {
+    const text = JSON.stringify(generated(30, 13)).replace(/"name":"[^"]*"/, '"name":"x\\ud800"');
+    expect(expectSameAsWhole(text)).toBe('fallback');
+    const refused = expectSameAsWhole(text, undefined, [], () => null);
+    expect(refused).toBeInstanceOf(InvalidDocumentError);
+    expect((refused as InvalidDocumentError).reason).toBe('invalid_unicode');
+  });
+
   it('refuses a document listing vulnerabilities but no components', () => {
     expectRejected(
       JSON.stringify({ ...minimal, vulnerabilities: [{ id: 'CVE-2024-1' }] }),

@@ -49,7 +49,7 @@ function detectFormat(read: ReadDocument): SbomFormat | null {
     runPass(read, handler, true);
   } catch (error) {
     if (!(error instanceof JsonSplitError)) throw error;
-    if (error.notAnObject) return null;
+    if (error.declined) return null;
     // Scanning alone may stop at a later error than parsing does: a pass that parses every
     // member (the SPDX one holds one array item at a time) throws the first, unless it
     // declines the document first; parseSbom of the whole document answers then.

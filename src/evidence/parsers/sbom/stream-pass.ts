@@ -31,7 +31,7 @@ export function streamedOrDeclined(read: ReadDocument, parse: () => ParsedSbom):
   } catch (error) {
     if (error instanceof NotStreamable) return null;
     if (error instanceof JsonSplitError) {
-      if (error.notAnObject) return null;
+      if (error.declined) return null;
       throw invalidJson('SBOM', error, read);
     }
     throw error;

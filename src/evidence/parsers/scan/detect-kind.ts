@@ -1,3 +1,5 @@
+import { InvalidDocumentError } from '../../../platform/errors.js';
+import { findLoneSurrogate, LONE_SURROGATE_MESSAGE } from '../../../platform/text/well-formed.js';
 import { isRecord, type JsonRecord } from './doc-reader.js';
 
 /** What an evidence JSON document is, whatever kind it was uploaded as. */
@@ -84,6 +86,14 @@ function unwrapEnvelope(doc: JsonRecord): { doc: unknown; what: string } | null 
     return null;
   }
   if (!isRecord(statement) || !isRecord(statement.predicate)) return null;
+  const lone = findLoneSurrogate(statement);
+  if (lone !== null) {
+    throw new InvalidDocumentError(
+      `The DSSE payload is refused: at ${lone || '/'}, ${LONE_SURROGATE_MESSAGE}.`,
+      [{ path: '/payload', message: LONE_SURROGATE_MESSAGE }],
+      'invalid_unicode',
+    );
+  }
   const predicate = statement.predicate;
   if (statement.predicateType === COSIGN_VULN_PREDICATE) {
     const scanner = isRecord(predicate.scanner) ? predicate.scanner : {};

@@ -10,7 +10,9 @@ export function decodeXmlText(text: string): string {
     if (body.startsWith('#')) {
       const code =
         body[1] === 'x' ? Number.parseInt(body.slice(2), 16) : Number.parseInt(body.slice(1), 10);
-      return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+      // A surrogate is not an XML Char: left as written, never decoded into a lone half.
+      const character = code <= 0x10ffff && (code < 0xd800 || code > 0xdfff);
+      return character ? String.fromCodePoint(code) : whole;
     }
     return NAMED[body] ?? whole;
   });
