@@ -124,27 +124,38 @@ async function build(
 
   // The real request: evidence attached as the routes attach it, pack generated, submitted.
   const artifact = randomBytes(4096);
-  const { artifact: registered } = await container.artifacts.register(ownerCtx, {
-    sha256: createHash('sha256').update(artifact).digest('hex'),
-    size_bytes: artifact.length,
-    publisher: 'Igor Pavlov',
-    filename: '7z2408-x64.exe',
-  });
+  const { artifact: registered } = await database.transaction((trx) =>
+    container.artifacts.register(trx, ownerCtx, {
+      sha256: createHash('sha256').update(artifact).digest('hex'),
+      size_bytes: artifact.length,
+      publisher: 'Igor Pavlov',
+      filename: '7z2408-x64.exe',
+    }),
+  );
   const intent = await database.transaction((trx) =>
     container.intents.create(trx, ownerCtx, exampleIntent(registered.sha256)),
   );
-  const attach = (kind: 'sbom' | 'vuln_scan' | 'test_results', bytes: Buffer, stage?: 'ring0') => {
+  const attach = async (
+    kind: 'sbom' | 'vuln_scan' | 'test_results',
+    bytes: Buffer,
+    stage?: 'ring0',
+  ) => {
     const chunks: Buffer[] = [];
     for (let at = 0; at < bytes.length; at += BODY_CHUNK) {
       chunks.push(bytes.subarray(at, at + BODY_CHUNK));
     }
-    return container.evidence.add(
-      ownerCtx,
+    // Received outside any transaction, stored in the caller's (as the route does).
+    const received = await container.evidence.receive(
       intent.id,
       kind,
       { stream: Readable.from(chunks), contentLength: bytes.length },
       stage ? { stage } : {},
     );
+    try {
+      return await database.transaction((trx) => container.evidence.store(trx, ownerCtx, received));
+    } finally {
+      await received.discard();
+    }
   };
   await attach(
     'sbom',
@@ -171,7 +182,9 @@ async function build(
     ),
     'ring0',
   );
-  const { pack } = await container.packs.generate(ownerCtx, intent.id);
+  const { pack } = await database.transaction((trx) =>
+    container.packs.generate(trx, ownerCtx, intent.id),
+  );
   const submitted = await database.transaction((trx) =>
     container.cab.submit(trx, ownerCtx, {
       evidence_pack_id: pack.id,

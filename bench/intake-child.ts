@@ -3,7 +3,7 @@
  * matters to runs here, in a fresh process on the real composition root (its database and
  * limits come from the CABINET_* environment the parent passes):
  *
- *  - `ingest <file> <kind> [warm-up file]`: EvidenceService.add of one document read from
+ *  - `ingest <file> <kind> [warm-up file]`: EvidenceService receive + store of one document read from
  *    `file` as a request body arrives (a stream in 64 KiB chunks, with its Content-Length),
  *    and the process's peak RSS while doing it. With a warm-up file, that smaller document
  *    is added first, so the parse worker is running and has compiled its schemas before the
@@ -100,13 +100,16 @@ async function measureMemory(
   try {
     const intentId = await world.newIntent();
     const addFile = async (path: string) => {
-      const item = await world.container.evidence.add(
-        world.ctx,
+      const { database, evidence } = world.container;
+      const received = await evidence.receive(
         intentId,
         kind,
         { stream: createReadStream(path), contentLength: statSync(path).size },
         {},
       );
+      const item = await database
+        .transaction((trx) => evidence.store(trx, world.ctx, received))
+        .finally(() => received.discard());
       return countItems(item.summary);
     };
     if (warmUpFile !== undefined) {

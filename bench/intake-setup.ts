@@ -53,12 +53,14 @@ export async function intakeWorld(env: NodeJS.ProcessEnv): Promise<IntakeWorld> 
       token,
       async newIntent() {
         const artifact = randomBytes(4096);
-        const { artifact: registered } = await container.artifacts.register(ctx, {
-          sha256: createHash('sha256').update(artifact).digest('hex'),
-          size_bytes: artifact.length,
-          publisher: 'Igor Pavlov',
-          filename: '7z2408-x64.exe',
-        });
+        const { artifact: registered } = await container.database.transaction((trx) =>
+          container.artifacts.register(trx, ctx, {
+            sha256: createHash('sha256').update(artifact).digest('hex'),
+            size_bytes: artifact.length,
+            publisher: 'Igor Pavlov',
+            filename: '7z2408-x64.exe',
+          }),
+        );
         const intent = await container.database.transaction((trx) =>
           container.intents.create(trx, ctx, exampleIntent(registered.sha256)),
         );

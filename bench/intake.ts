@@ -2,7 +2,7 @@
  * Intake benches (`npm run bench -- intake`):
  *  1. a generated 10,000-component CycloneDX SBOM and a 2,000-finding Trivy report: parse +
  *     validate (parseDocumentEvidence) against the floor of JSON.parse + SHA-256 of the same
- *     bytes; the whole EvidenceService.add path on SQLite against the same floor; and each
+ *     bytes; the whole EvidenceService receive + store path on SQLite against the same floor; and each
  *     at double the size against itself;
  *  2. peak memory of ingesting a 50 MB SBOM, in a fresh process, against the document's size;
  *  3. a body over the configured limit answered 413 without being read: bytes a client got to
@@ -210,13 +210,11 @@ async function ingestScaling(report: Reporter, world: IntakeWorld, workload: Wor
       const parseMs = timeParse(workload, bytes, size.count);
       collectGarbage();
       started = performance.now();
-      const item = await world.container.evidence.add(
-        world.ctx,
-        intentId,
-        workload.kind,
-        bodyOf(bytes),
-        {},
-      );
+      const { database, evidence } = world.container;
+      const received = await evidence.receive(intentId, workload.kind, bodyOf(bytes), {});
+      const item = await database
+        .transaction((trx) => evidence.store(trx, world.ctx, received))
+        .finally(() => received.discard());
       const addMs = performance.now() - started;
       check(item.summary, size.count);
       if (round < WARMUP_ROUNDS) continue;

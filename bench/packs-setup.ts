@@ -25,7 +25,7 @@ export interface PackWorld {
   reviewer: Context;
   /** A fresh intent (for an artifact registered by digest); returns its id and artifact. */
   newIntent(): Promise<{ intentId: string; artifactSha256: string }>;
-  /** EvidenceService.add of one document, its bytes arriving as a request body would. */
+  /** EvidenceService receive + store of one document, its bytes arriving as a request body would. */
   attach(
     intentId: string,
     kind: 'sbom' | 'vuln_scan' | 'test_results',
@@ -64,18 +64,25 @@ export async function packWorld(database: BenchDatabase): Promise<PackWorld> {
     const submitter = await person('submitter');
     const reviewer = await person('security_reviewer');
 
-    const attach: PackWorld['attach'] = (intentId, kind, bytes) => {
+    const attach: PackWorld['attach'] = async (intentId, kind, bytes) => {
       const chunks: Buffer[] = [];
       for (let at = 0; at < bytes.length; at += BODY_CHUNK) {
         chunks.push(bytes.subarray(at, at + BODY_CHUNK));
       }
-      return container.evidence.add(
-        submitter,
+      // Received outside any transaction, stored in the caller's (as the route does).
+      const received = await container.evidence.receive(
         intentId,
         kind,
         { stream: Readable.from(chunks), contentLength: bytes.length },
         {},
       );
+      try {
+        return await container.database.transaction((trx) =>
+          container.evidence.store(trx, submitter, received),
+        );
+      } finally {
+        await received.discard();
+      }
     };
 
     return {
@@ -84,12 +91,14 @@ export async function packWorld(database: BenchDatabase): Promise<PackWorld> {
       reviewer,
       async newIntent() {
         const artifact = randomBytes(4096);
-        const { artifact: registered } = await container.artifacts.register(submitter, {
-          sha256: createHash('sha256').update(artifact).digest('hex'),
-          size_bytes: artifact.length,
-          publisher: 'Igor Pavlov',
-          filename: '7z2408-x64.exe',
-        });
+        const { artifact: registered } = await container.database.transaction((trx) =>
+          container.artifacts.register(trx, submitter, {
+            sha256: createHash('sha256').update(artifact).digest('hex'),
+            size_bytes: artifact.length,
+            publisher: 'Igor Pavlov',
+            filename: '7z2408-x64.exe',
+          }),
+        );
         const intent = await container.database.transaction((trx) =>
           container.intents.create(trx, submitter, exampleIntent(registered.sha256)),
         );

@@ -228,7 +228,9 @@ async function generation(
     const scanItem = await world.attach(intentId, 'vuln_scan', inputs.scan);
     waived = (await world.waiveCriticals(artifactSha256, scanItem)).length;
     await world.attachFreshTestResults(intentId, 0);
-    const first = await container.packs.generate(submitter, intentId);
+    const first = await container.database.transaction((trx) =>
+      container.packs.generate(trx, submitter, intentId),
+    );
     if (!first.created) throw new Error(`round ${round}: no first pack`);
     intents.push(intentId);
   }
@@ -244,7 +246,9 @@ async function generation(
     sink += floorOf(inputs);
     const floorMs = performance.now() - started;
     started = performance.now();
-    const { pack, created } = await container.packs.generate(submitter, intentId);
+    const { pack, created } = await container.database.transaction((trx) =>
+      container.packs.generate(trx, submitter, intentId),
+    );
     const generateMs = performance.now() - started;
     if (!created || pack.version !== '1.1') {
       throw new Error(`round ${round}: generate answered ${pack.version}, created ${created}`);
@@ -306,7 +310,9 @@ async function manyVersions(
   for (let version = 0; version < VERSIONS; version++) {
     await world.attachFreshTestResults(intentId, version);
     const started = performance.now();
-    const { pack, created } = await container.packs.generate(submitter, intentId);
+    const { pack, created } = await container.database.transaction((trx) =>
+      container.packs.generate(trx, submitter, intentId),
+    );
     const ms = performance.now() - started;
     if (!created) throw new Error(`version ${version}: generate answered the previous pack`);
     if (version >= VERSIONS - 5) timed.push(ms);

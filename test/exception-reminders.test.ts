@@ -303,6 +303,7 @@ describe.each(dbKinds)('exception reminders on %s', (kind) => {
         people: c.identity,
         lapses: { lapsed: (trx, ctx, id, code) => c.cab.markStale(trx, ctx, id, code) },
         artifacts: c.artifacts,
+        owners: c.intents,
         maxDays: c.config.exceptionMaxDays,
         reminderDays,
       });

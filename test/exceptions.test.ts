@@ -896,9 +896,12 @@ describe.each(dbKinds)('exception management on %s', (kind) => {
       people: t.container.identity,
       lapses: { lapsed: async () => 0 },
       artifacts: t.container.artifacts,
+      owners: t.container.intents,
       maxDays: 2,
     });
-    const ctx = { actorId: bob.id, roles: ['submitter'], correlationId: null };
+    // The service applies the ownership rule itself: bob owns no intent of this artifact.
+    const bobs = { actorId: bob.id, roles: ['submitter'], correlationId: null };
+    const ctx = { actorId: ann.id, roles: ['submitter'], correlationId: null };
     const input = {
       exception_type: EXCEPTION_TYPES[2],
       scope: { artifact_sha256: sha, rule_ids: ['licenses_allowed'] },
@@ -906,6 +909,9 @@ describe.each(dbKinds)('exception management on %s', (kind) => {
       compensating_controls: 'not redistributed',
       expires_at: inFromNow(2 * DAY_MS),
     };
+    await expect(
+      t.container.database.transaction((trx) => service.request(trx, bobs, input)),
+    ).rejects.toMatchObject({ reason: 'not_intent_owner' });
     const made = await t.container.database.transaction((trx) => service.request(trx, ctx, input));
     expect(made).toMatchObject({ status: 'pending', days_until_expiry: 2 });
     await expect(

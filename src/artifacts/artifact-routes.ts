@@ -7,7 +7,11 @@ import type { Database } from '../platform/db/database.js';
 import { createOnceAround } from '../platform/http/idempotency.js';
 import { registerRawBodyRoutes } from '../platform/http/raw-body.js';
 import { commonErrors, isoDateTime } from '../platform/http/schemas.js';
-import type { ArtifactResult, ArtifactService } from './artifact-service.js';
+import {
+  type ArtifactResult,
+  type ArtifactService,
+  artifactRecordedConcurrently,
+} from './artifact-service.js';
 
 export const sha256Schema = z
   .string()
@@ -72,8 +76,20 @@ export async function registerArtifactRoutes(
         },
       },
       async (request, reply) =>
-        createOnceAround(deps, request, reply, { rawBody: true }, async (source) =>
-          answer(await artifacts.upload(request.ctx, source, request.query)),
+        // Streamed outside any transaction; recorded in the route's, retried once when a
+        // concurrent upload of the same digest took the key (it then answers as known).
+        createOnceAround(
+          deps,
+          request,
+          reply,
+          { rawBody: true },
+          {
+            receive: (source) => artifacts.receive(source),
+            store: async (trx, upload) =>
+              answer(await artifacts.store(trx, request.ctx, upload, request.query)),
+            release: (upload, committed) => artifacts.release(upload, committed),
+            onUniqueViolation: 'retry',
+          },
         ),
     );
   });
@@ -95,8 +111,16 @@ export async function registerArtifactRoutes(
       },
     },
     async (request, reply) =>
-      createOnceAround(deps, request, reply, { rawBody: false }, async () =>
-        answer(await artifacts.register(request.ctx, request.body)),
+      createOnceAround(
+        deps,
+        request,
+        reply,
+        { rawBody: false },
+        {
+          receive: async () => undefined,
+          store: async (trx) => answer(await artifacts.register(trx, request.ctx, request.body)),
+          onUniqueViolation: () => artifactRecordedConcurrently(request.body.sha256),
+        },
       ),
   );
 

@@ -6,7 +6,6 @@ import { type UploadedParts, uploadToParts } from '../blobs/upload-to-parts.js';
 import type { Clock } from '../platform/clock.js';
 import type { Context } from '../platform/context.js';
 import type { Database, Executor, Trx } from '../platform/db/database.js';
-import { isUniqueViolation } from '../platform/db/database.js';
 import { WAL_TRUNCATE_ABOVE_BYTES } from '../platform/db/sqlite-checkpointer.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
 import {
@@ -28,6 +27,21 @@ export interface ArtifactResult {
   artifact: Artifact;
   /** False when the same artifact was already known: the answer is 200, not 201. */
   created: boolean;
+}
+
+/** An upload's parts, received outside any transaction and not yet (or no longer) a blob. */
+export interface ReceivedUpload {
+  readonly parts: UploadedParts;
+  /** Set by store: whether its transaction made these parts the blob. */
+  blobStored: boolean;
+}
+
+/** A register that lost the race for its digest's key: the client retries (409). */
+export function artifactRecordedConcurrently(sha256: string): ConflictError {
+  return new ConflictError(
+    `Artifact ${sha256} was recorded concurrently; retry.`,
+    'artifact_exists',
+  );
 }
 
 export class ArtifactService {
@@ -53,36 +67,50 @@ export class ArtifactService {
   }
 
   /**
-   * Streams the bytes into the database's part table as they arrive (hashing on the way,
-   * never buffering the whole, no transaction open), then makes them a blob together with
-   * the record and the audit event in one short transaction. Whatever fails, the parts go.
+   * The part of an upload outside any transaction: streams the bytes into the database's
+   * part table as they arrive (hashing on the way, never buffering the whole, no
+   * transaction open). Then `store` makes them a blob, in the caller's transaction, and
+   * `release` drops the parts unless that transaction committed them as the blob.
    */
-  async upload(
-    ctx: Context,
-    source: UploadSource,
-    meta: ArtifactMetadata,
-  ): Promise<ArtifactResult> {
-    const db = this.#database.db;
+  async receive(source: UploadSource): Promise<ReceivedUpload> {
     const parts = await uploadToParts(
-      db,
+      this.#database.db,
       source,
       this.#maxUploadBytes,
       this.#clock.now().toISOString(),
       this.#reportLeftover,
     );
-    let outcome: { result: ArtifactResult; blobStored: boolean };
-    try {
-      outcome = await this.#transactionRetryingOnKey((trx) => this.#record(trx, ctx, parts, meta));
-    } catch (error) {
-      await discardUpload(db, parts.uploadId, this.#reportLeftover);
-      this.#afterWrite(parts.size);
-      throw error;
+    return { parts, blobStored: false };
+  }
+
+  /**
+   * Records a received upload: the blob, the artifact and its audit event, in `trx`. Two
+   * uploads (or an upload and a register) of the same digest at once: the second to commit
+   * fails on a key, and its owner runs the transaction once more (onUniqueViolation
+   * 'retry'): it then sees the first one's rows and answers as for any known artifact.
+   */
+  async store(
+    trx: Trx,
+    ctx: Context,
+    upload: ReceivedUpload,
+    meta: ArtifactMetadata,
+  ): Promise<ArtifactResult> {
+    upload.blobStored = false;
+    const { result, blobStored } = await this.#record(trx, ctx, upload.parts, meta);
+    upload.blobStored = blobStored;
+    return result;
+  }
+
+  /**
+   * After the upload's transaction: whatever failed, or when the same bytes were stored
+   * before (the record went in without these parts, which no blob names and no upload can
+   * claim any more), the parts go.
+   */
+  async release(upload: ReceivedUpload, committed: boolean): Promise<void> {
+    if (!(committed && upload.blobStored)) {
+      await discardUpload(this.#database.db, upload.parts.uploadId, this.#reportLeftover);
     }
-    // The same bytes were stored before: the record went in without these parts, which no
-    // blob names and no upload can claim any more.
-    if (!outcome.blobStored) await discardUpload(db, parts.uploadId, this.#reportLeftover);
-    this.#afterWrite(parts.size);
-    return outcome.result;
+    this.#afterWrite(upload.parts.size);
   }
 
   /**
@@ -144,52 +172,40 @@ export class ArtifactService {
   }
 
   /**
-   * Two uploads (or an upload and a register) of the same digest at once: the second to
-   * commit fails on a key. Run once more, it sees the first one's rows and answers as for any
-   * known artifact, instead of a conflict the client would have to retry itself.
+   * Records an artifact stored elsewhere, by digest, in `trx`. Registering it again is
+   * harmless; registering it concurrently fails on its key (see artifactRecordedConcurrently).
    */
-  async #transactionRetryingOnKey<T>(work: (trx: Trx) => Promise<T>): Promise<T> {
-    try {
-      return await this.#database.transaction(work);
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      return this.#database.transaction(work);
-    }
-  }
-
-  /** Records an artifact stored elsewhere, by digest. Registering it again is harmless. */
   async register(
+    trx: Trx,
     ctx: Context,
     input: ArtifactMetadata & { sha256: string; size_bytes: number },
   ): Promise<ArtifactResult> {
-    return this.#database.transaction(async (trx) => {
-      const existing = await findArtifact(trx, input.sha256);
-      if (existing) {
-        this.#assertSameArtifact(existing, input.size_bytes);
-        return { artifact: existing, created: false };
-      }
-      const artifact: Artifact = {
-        sha256: input.sha256,
-        size_bytes: input.size_bytes,
-        publisher: input.publisher,
-        filename: input.filename,
-        build_time: input.build_time ?? null,
-        content_stored: false,
-        created_by: ctx.actorId,
-        created_at: this.#clock.now().toISOString(),
-      };
-      await this.#insert(trx, artifact);
-      await this.#audit.append(trx, ctx, {
-        type: 'artifact.registered',
-        subject: artifact.sha256,
-        data: {
-          size_bytes: artifact.size_bytes,
-          publisher: artifact.publisher,
-          filename: artifact.filename,
-        },
-      });
-      return { artifact, created: true };
+    const existing = await findArtifact(trx, input.sha256);
+    if (existing) {
+      this.#assertSameArtifact(existing, input.size_bytes);
+      return { artifact: existing, created: false };
+    }
+    const artifact: Artifact = {
+      sha256: input.sha256,
+      size_bytes: input.size_bytes,
+      publisher: input.publisher,
+      filename: input.filename,
+      build_time: input.build_time ?? null,
+      content_stored: false,
+      created_by: ctx.actorId,
+      created_at: this.#clock.now().toISOString(),
+    };
+    await insertArtifact(trx, artifact);
+    await this.#audit.append(trx, ctx, {
+      type: 'artifact.registered',
+      subject: artifact.sha256,
+      data: {
+        size_bytes: artifact.size_bytes,
+        publisher: artifact.publisher,
+        filename: artifact.filename,
+      },
     });
+    return { artifact, created: true };
   }
 
   /** Whether an artifact with this digest is known (uploaded or registered). */
@@ -220,20 +236,6 @@ export class ArtifactService {
         `Artifact ${existing.sha256} is already recorded with ${existing.size_bytes} bytes, not ${size}.`,
         'artifact_size_mismatch',
       );
-    }
-  }
-
-  async #insert(trx: Parameters<typeof insertArtifact>[0], artifact: Artifact): Promise<void> {
-    try {
-      await insertArtifact(trx, artifact);
-    } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw new ConflictError(
-          `Artifact ${artifact.sha256} was recorded concurrently; retry.`,
-          'artifact_exists',
-        );
-      }
-      throw error;
     }
   }
 }

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Clock } from '../platform/clock.js';
-import type { Context } from '../platform/context.js';
 import type { Database } from '../platform/db/database.js';
 import { createOnceAround } from '../platform/http/idempotency.js';
 import { registerRawBodyRoutes } from '../platform/http/raw-body.js';
@@ -33,22 +32,16 @@ const CONTENT_TYPES: Record<string, string> = {
   junit: 'application/xml',
 };
 
-/** The intents domain's ownership rule: only the intent's owner attaches evidence to it. */
-interface IntentOwnership {
-  getOwned(ctx: Context, id: string, action: string): Promise<unknown>;
-}
-
 export async function registerEvidenceRoutes(
   app: FastifyInstance,
   deps: {
     evidence: EvidenceService;
-    intents: IntentOwnership;
     database: Database;
     clock: Clock;
     config: { maxUploadBytes: number };
   },
 ): Promise<void> {
-  const { evidence, intents } = deps;
+  const { evidence } = deps;
 
   await registerRawBodyRoutes(app, (scope) => {
     scope.withTypeProvider<ZodTypeProvider>().post(
@@ -74,15 +67,24 @@ export async function registerEvidenceRoutes(
       },
       async (request, reply) => {
         const { kind, format, stage } = request.query;
+        const intentId = request.params.id;
         // Refused before a byte of the body is read, and before an Idempotency-Key is claimed.
-        await intents.getOwned(request.ctx, request.params.id, 'attach evidence to it');
-        return createOnceAround(deps, request, reply, { rawBody: true }, async (source) => ({
-          status: 201,
-          body: await evidence.add(request.ctx, request.params.id, kind, source, {
-            format,
-            stage,
-          }),
-        }));
+        await evidence.assertMayAttach(request.ctx, intentId);
+        // Read and parsed outside any transaction; stored in the route's.
+        return createOnceAround(
+          deps,
+          request,
+          reply,
+          { rawBody: true },
+          {
+            receive: (source) => evidence.receive(intentId, kind, source, { format, stage }),
+            store: async (trx, received) => ({
+              status: 201,
+              body: await evidence.store(trx, request.ctx, received),
+            }),
+            release: (received) => received.discard(),
+          },
+        );
       },
     );
   });

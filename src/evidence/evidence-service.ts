@@ -41,6 +41,22 @@ interface IntentFacts {
   id: string;
   status: string;
   artifact_sha256: string;
+  created_by: string;
+}
+
+/** What the 403 names: only the intent's owner attaches evidence to it. */
+const ATTACH = 'attach evidence to it';
+
+type ReceivedBody = { staged: StagedFile; bytes?: never } | { staged?: never; bytes: Buffer };
+
+/** A document read and parsed outside any transaction, waiting for EvidenceService.store. */
+export interface ReceivedEvidence {
+  readonly intentId: string;
+  readonly kind: EvidenceKind;
+  readonly body: ReceivedBody;
+  readonly parsed: ParsedEvidence;
+  /** Removes the staging file, if the body was staged: call it once the store is over. */
+  discard(): Promise<void>;
 }
 
 /** What intake needs of an intent; the intents domain provides it. */
@@ -48,6 +64,8 @@ export interface IntentGateway {
   get(id: string): Promise<IntentFacts>;
   getForUpdate(trx: Trx, id: string): Promise<IntentFacts>;
   assertAcceptsEvidence(intent: { id: string; status: string }): void;
+  /** The intents domain's ownership rule (403 `not_intent_owner`). */
+  assertOwner(ctx: Context, intent: { id: string; created_by: string }, action: string): void;
   markReadyIfComplete(trx: Trx, ctx: Context, intentId: string): Promise<void>;
 }
 
@@ -102,21 +120,33 @@ export class EvidenceService {
   }
 
   /**
-   * Accepts one evidence document: refuses early (unknown intent, closed intent, bad options)
-   * before reading the body, parses it outside any transaction, then stores the verbatim blob,
-   * the item and its audit event together.
+   * The intent's owner check, before a byte of the body is read (and before an
+   * Idempotency-Key is claimed): 404 for an unknown intent, 403 for anyone but its owner.
+   * store checks it again under the intent's lock.
    */
-  async add(
-    ctx: Context,
+  async assertMayAttach(ctx: Context, intentId: string): Promise<void> {
+    this.#intents.assertOwner(ctx, await this.#intents.get(intentId), ATTACH);
+  }
+
+  /**
+   * The part of accepting a document outside any transaction: refuses early (unknown
+   * intent, closed intent, bad options) before reading the body, then reads and parses it.
+   * The caller then stores it with `store` in its transaction and, whatever happened,
+   * calls `discard()` on the result.
+   */
+  async receive(
     intentId: string,
     kind: EvidenceKind,
     source: UploadSource,
     options: ParseOptions,
-  ): Promise<EvidenceItem> {
+  ): Promise<ReceivedEvidence> {
     checkParseOptions(kind, options);
     const intent = await this.#intents.get(intentId);
     this.#intents.assertAcceptsEvidence(intent);
     const body = await this.#receive(source);
+    const discard = async () => {
+      await body.staged?.discard();
+    };
     try {
       const parsed =
         kind === 'signature'
@@ -130,16 +160,15 @@ export class EvidenceService {
               body.staged ? { path: body.staged.path, size: body.staged.size } : body.bytes,
               options,
             );
-      return await this.#store(ctx, intentId, kind, body, parsed);
-    } finally {
-      await body.staged?.discard();
+      return { intentId, kind, body, parsed, discard };
+    } catch (error) {
+      await discard();
+      throw error;
     }
   }
 
   /** Small bodies of a declared length are read into memory; the rest are staged to a file. */
-  async #receive(
-    source: UploadSource,
-  ): Promise<{ staged: StagedFile; bytes?: never } | { staged?: never; bytes: Buffer }> {
+  async #receive(source: UploadSource): Promise<ReceivedBody> {
     // A compressed body's decoded size is unknown until it has been inflated.
     const identity = (source.contentEncoding ?? 'identity').trim().toLowerCase() === 'identity';
     const small =
@@ -151,54 +180,53 @@ export class EvidenceService {
       : { staged: await stageToFile(source, this.#maxUploadBytes, this.#stagingDir) };
   }
 
-  async #store(
-    ctx: Context,
-    intentId: string,
-    kind: EvidenceKind,
-    body: { staged: StagedFile; bytes?: never } | { staged?: never; bytes: Buffer },
-    parsed: ParsedEvidence,
-  ): Promise<EvidenceItem> {
-    return this.#database.transaction(async (trx) => {
-      const current = await this.#intents.getForUpdate(trx, intentId);
-      this.#intents.assertAcceptsEvidence(current);
-      const now = this.#clock.now();
-      const at = now.toISOString();
-      const blob = body.staged
-        ? await storeStaged(trx, body.staged, at)
-        : await putBlob(trx, body.bytes, at);
-      const item: EvidenceItem = {
-        id: uuidv7(now.getTime()),
+  /**
+   * Stores a received document in `trx`: the verbatim blob, the item, its audit event and
+   * the intent's move to ready, with the intent locked and checked again (its owner, and
+   * that it still accepts evidence).
+   */
+  async store(trx: Trx, ctx: Context, received: ReceivedEvidence): Promise<EvidenceItem> {
+    const { intentId, kind, body, parsed } = received;
+    const current = await this.#intents.getForUpdate(trx, intentId);
+    this.#intents.assertOwner(ctx, current, ATTACH);
+    this.#intents.assertAcceptsEvidence(current);
+    const now = this.#clock.now();
+    const at = now.toISOString();
+    const blob = body.staged
+      ? await storeStaged(trx, body.staged, at)
+      : await putBlob(trx, body.bytes, at);
+    const item: EvidenceItem = {
+      id: uuidv7(now.getTime()),
+      intent_id: intentId,
+      kind,
+      format: parsed.format,
+      spec_version: parsed.spec_version,
+      stage: parsed.stage,
+      artifact_sha256: current.artifact_sha256,
+      sha256: blob.sha256,
+      size_bytes: blob.size,
+      summary: parsed.summary as Record<string, unknown>,
+      warnings: parsed.warnings,
+      created_by: ctx.actorId,
+      created_at: at,
+    };
+    await insertEvidence(trx, item, parsed.summaryJson);
+    await this.#audit.append(trx, ctx, {
+      type: 'evidence.added',
+      subject: item.id,
+      data: {
         intent_id: intentId,
         kind,
-        format: parsed.format,
-        spec_version: parsed.spec_version,
-        stage: parsed.stage,
-        artifact_sha256: current.artifact_sha256,
-        sha256: blob.sha256,
-        size_bytes: blob.size,
-        summary: parsed.summary as Record<string, unknown>,
-        warnings: parsed.warnings,
-        created_by: ctx.actorId,
-        created_at: at,
-      };
-      await insertEvidence(trx, item, parsed.summaryJson);
-      await this.#audit.append(trx, ctx, {
-        type: 'evidence.added',
-        subject: item.id,
-        data: {
-          intent_id: intentId,
-          kind,
-          format: item.format,
-          spec_version: item.spec_version,
-          stage: item.stage,
-          sha256: item.sha256,
-          size_bytes: item.size_bytes,
-          warning_count: item.warnings.length,
-        },
-      });
-      await this.#intents.markReadyIfComplete(trx, ctx, intentId);
-      return item;
+        format: item.format,
+        spec_version: item.spec_version,
+        stage: item.stage,
+        sha256: item.sha256,
+        size_bytes: item.size_bytes,
+        warning_count: item.warnings.length,
+      },
     });
+    await this.#intents.markReadyIfComplete(trx, ctx, intentId);
+    return item;
   }
 
   async list(intentId: string, kind?: EvidenceKind): Promise<EvidenceItem[]> {

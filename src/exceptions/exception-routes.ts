@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Clock } from '../platform/clock.js';
-import type { Context } from '../platform/context.js';
-import type { Database, Executor } from '../platform/db/database.js';
+import type { Database } from '../platform/db/database.js';
 import { createOnce } from '../platform/http/idempotency.js';
 import { commonErrors, idParams, pageOf } from '../platform/http/schemas.js';
 import {
@@ -16,21 +15,15 @@ import {
 } from './exception-schemas.js';
 import type { ExceptionService } from './exception-service.js';
 
-/** The intents domain's ownership rule, as it applies to an artifact's exceptions. */
-interface IntentOwnership {
-  assertOwnsAnIntentOf(ctx: Context, artifactSha256: string, db: Executor): Promise<void>;
-}
-
 export function registerExceptionRoutes(
   app: FastifyInstance,
   deps: {
     database: Database;
     clock: Clock;
     exceptions: ExceptionService;
-    intents: IntentOwnership;
   },
 ): void {
-  const { database, exceptions, intents } = deps;
+  const { database, exceptions } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
@@ -46,10 +39,9 @@ export function registerExceptionRoutes(
       },
     },
     async (request, reply) =>
-      createOnce(deps, request, reply, 201, async (trx) => {
-        await intents.assertOwnsAnIntentOf(request.ctx, request.body.scope.artifact_sha256, trx);
-        return exceptions.request(trx, request.ctx, request.body);
-      }),
+      createOnce(deps, request, reply, 201, (trx) =>
+        exceptions.request(trx, request.ctx, request.body),
+      ),
   );
 
   r.get(

@@ -92,6 +92,10 @@ export interface ExceptionServiceDeps {
   lapses: ExceptionLapseListener;
   /** The artifacts domain, asked whether the exception's subject exists. */
   artifacts: { exists(sha256: string, db?: Executor): Promise<boolean> };
+  /** The intents domain's ownership rule: the requester owns an intent deploying the artifact. */
+  owners: {
+    assertOwnsAnIntentOf(ctx: Context, artifactSha256: string, db: Executor): Promise<void>;
+  };
   /** CABINET_EXCEPTION_MAX_DAYS: the furthest ahead an exception may expire. */
   maxDays: number;
   /**
@@ -118,6 +122,7 @@ export class ExceptionService {
   readonly #people: ExceptionRecipients;
   readonly #lapses: ExceptionLapseListener;
   readonly #artifacts: ExceptionServiceDeps['artifacts'];
+  readonly #owners: ExceptionServiceDeps['owners'];
   readonly #reminderDays: readonly number[];
 
   constructor(deps: ExceptionServiceDeps) {
@@ -129,10 +134,12 @@ export class ExceptionService {
     this.#people = deps.people;
     this.#lapses = deps.lapses;
     this.#artifacts = deps.artifacts;
+    this.#owners = deps.owners;
     this.#reminderDays = normaliseThresholds(deps.reminderDays ?? [7, 1]);
   }
 
   async request(trx: Trx, ctx: Context, input: ExceptionRequest): Promise<Exception> {
+    await this.#owners.assertOwnsAnIntentOf(ctx, input.scope.artifact_sha256, trx);
     const now = this.#clock.now();
     const expiresAt = new Date(input.expires_at);
     const findingIds = input.scope.finding_ids ?? [];

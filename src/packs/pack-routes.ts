@@ -2,11 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Clock } from '../platform/clock.js';
-import type { Context } from '../platform/context.js';
 import type { Database } from '../platform/db/database.js';
 import { createOnceAround } from '../platform/http/idempotency.js';
 import { commonErrors, idParams, isoDateTime } from '../platform/http/schemas.js';
-import type { PackService, PackView } from './pack-service.js';
+import { type PackService, type PackView, packVersionTaken } from './pack-service.js';
 
 const envelopeSchema = z.object({
   payloadType: z.string(),
@@ -37,22 +36,16 @@ function wire(pack: PackView): Omit<PackView, 'body'> & { body: Record<string, u
   return { ...pack, body: pack.body as unknown as Record<string, unknown> };
 }
 
-/** The intents domain's ownership rule: only the intent's owner freezes it into packs. */
-interface IntentOwnership {
-  getOwned(ctx: Context, id: string, action: string): Promise<unknown>;
-}
-
 export function registerPackRoutes(
   app: FastifyInstance,
   deps: {
     packs: PackService;
-    intents: IntentOwnership;
     database: Database;
     clock: Clock;
     config: { maxUploadBytes: number };
   },
 ): void {
-  const { packs, intents } = deps;
+  const { packs } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
@@ -70,11 +63,23 @@ export function registerPackRoutes(
       },
     },
     async (request, reply) => {
-      await intents.getOwned(request.ctx, request.params.id, 'generate its evidence packs');
-      return createOnceAround(deps, request, reply, { rawBody: false }, async () => {
-        const { pack, created } = await packs.generate(request.ctx, request.params.id);
-        return { status: created ? 201 : 200, body: wire(pack) };
-      });
+      // Refused (404, 403) before an Idempotency-Key is claimed; generate checks again.
+      await packs.assertMayGenerate(request.ctx, request.params.id);
+      // The route's transaction holds the generation and its answer to an Idempotency-Key.
+      return createOnceAround(
+        deps,
+        request,
+        reply,
+        { rawBody: false },
+        {
+          receive: async () => undefined,
+          store: async (trx) => {
+            const { pack, created } = await packs.generate(trx, request.ctx, request.params.id);
+            return { status: created ? 201 : 200, body: wire(pack) };
+          },
+          onUniqueViolation: packVersionTaken,
+        },
+      );
     },
   );
 

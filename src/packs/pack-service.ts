@@ -12,7 +12,6 @@ import {
 } from '../platform/crypto/canonical-json.js';
 import type { SigningKey } from '../platform/crypto/signing-key.js';
 import type { Database, Executor, Trx } from '../platform/db/database.js';
-import { isUniqueViolation } from '../platform/db/database.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../platform/errors.js';
 import { uuidv7 } from '../platform/ids.js';
 import {
@@ -80,6 +79,19 @@ export interface EvidenceLookup {
 export interface IntentLocks {
   get(id: string, db?: Executor): Promise<Intent>;
   getForUpdate(trx: Trx, id: string): Promise<Intent>;
+  /** The intents domain's ownership rule (403 `not_intent_owner`). */
+  assertOwner(ctx: Context, intent: Intent, action: string): void;
+}
+
+/** What the 403 names: only the intent's owner freezes it into packs. */
+const GENERATE = 'generate its evidence packs';
+
+/** Another generation took the version's key first (see onUniqueViolation): retry. */
+export function packVersionTaken(): ConflictError {
+  return new ConflictError(
+    'Another pack of this intent was generated at the same moment; retry.',
+    'pack_version_taken',
+  );
 }
 
 function sameDecision(a: BundleCabDecision | null, b: BundleCabDecision | null): boolean {
@@ -162,31 +174,29 @@ export class PackService {
   }
 
   /**
-   * Freezes the intent's current evidence into the next pack version, in one transaction
-   * with its document links and audit event. The intent row lock (and the unique version)
-   * makes concurrent generations queue: never two packs of one version. When nothing has
-   * changed since the latest pack, that pack is the answer and nothing is written.
+   * The intent's owner check before an Idempotency-Key is claimed (404 for an unknown intent,
+   * 403 for anyone but its owner): a refused caller never gets a replay. generate checks it
+   * again under the intent's lock.
    */
-  async generate(ctx: Context, intentId: string): Promise<{ pack: PackView; created: boolean }> {
-    try {
-      return await this.#database.transaction((trx) => this.#generate(trx, ctx, intentId));
-    } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw new ConflictError(
-          'Another pack of this intent was generated at the same moment; retry.',
-          'pack_version_taken',
-        );
-      }
-      throw error;
-    }
+  async assertMayGenerate(ctx: Context, intentId: string): Promise<void> {
+    this.#intents.assertOwner(ctx, await this.#intents.get(intentId), GENERATE);
   }
 
-  async #generate(
+  /**
+   * Freezes the intent's current evidence into the next pack version, in `trx` (the
+   * caller's) with its document links and audit event. Only the intent's owner may. The
+   * intent row lock (and the unique version) makes concurrent generations queue: never two
+   * packs of one version; the loser of a race on the version's key is answered by the
+   * transaction's owner with packVersionTaken(). When nothing has changed since the latest
+   * pack, that pack is the answer and nothing is written.
+   */
+  async generate(
     trx: Trx,
     ctx: Context,
     intentId: string,
   ): Promise<{ pack: PackView; created: boolean }> {
     const intent = await this.#intents.getForUpdate(trx, intentId);
+    this.#intents.assertOwner(ctx, intent, GENERATE);
     if (intent.status === 'draft') {
       throw new ConflictError(
         `Intent ${intentId} is a draft: attach its evidence first (it becomes ready with its first item).`,

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import { canonicalDigest } from '../crypto/canonical-json.js';
 import type { Database, Executor, Trx } from '../db/database.js';
 import { isUniqueViolation } from '../db/database.js';
+import { type OnUniqueViolation, onUniqueViolation } from '../db/unique-retry.js';
 import { BadRequestError, ConflictError, UnprocessableError } from '../errors.js';
 import { uploadSource } from './raw-body.js';
 
@@ -165,26 +166,49 @@ function parsedBody(request: FastifyRequest): OnceBody {
 }
 
 /**
- * Idempotency-Key for a service that opens its own transaction: one that reads and parses an
- * upload before storing it in a short transaction (evidence, artifacts), or one that decides
- * inside its transaction whether anything is new (pack generation). The key is claimed in a
- * statement of its own before the work, and the answer stored once the work has committed:
- * a duplicate (concurrent or later) waits for that answer and replays it (or 422 for another
- * body), so the effect happens once. Failed work frees the key again. A crash between the
- * work's commit and the answer leaves the key claimed until the sweep, and a retry answers
- * 409 instead of repeating the effect.
+ * A creating route whose work starts outside any transaction (reading, hashing and parsing
+ * an upload) and ends in the transaction the route owns. `receive` runs first, with no
+ * transaction open; `store` runs in the transaction, whose answer is what the route sends;
+ * `release` runs once the transaction has committed or failed (or `receive` has succeeded
+ * and anything after it failed), to drop what `receive` left behind.
  */
-export async function createOnceAround<R>(
+export interface AroundWork<P, R> {
+  receive(source: UploadSource): Promise<P>;
+  store(trx: Trx, received: P): Promise<OnceResponse<R>>;
+  release?(received: P, committed: boolean): Promise<void>;
+  /** What a unique-key violation of the transaction becomes (see onUniqueViolation). */
+  onUniqueViolation?: OnUniqueViolation;
+}
+
+/**
+ * Runs a creating route's work (see AroundWork) honouring `Idempotency-Key`, for work that
+ * reads and parses an upload before its transaction (evidence, artifacts) or decides inside
+ * it whether anything is new (pack generation). The key is claimed in a statement of its own
+ * before the work, and the answer stored in the work's own transaction: a duplicate
+ * (concurrent or later) waits for that answer and replays it (or 422 for another body), so
+ * the effect happens once, and a committed effect always has its answer. Failed work frees
+ * the key again.
+ */
+export async function createOnceAround<P, R>(
   deps: { database: Database; clock: Clock; config: { maxUploadBytes: number } },
   request: FastifyRequest,
   reply: FastifyReply,
   options: { rawBody: boolean },
-  work: (source: UploadSource) => Promise<OnceResponse<R>>,
+  work: AroundWork<P, R>,
 ): Promise<R> {
   const { database, clock } = deps;
   const key = idempotencyKey(request);
+  const transaction = (inTrx: (trx: Trx) => Promise<OnceResponse<R>>) => {
+    const run = () => database.transaction(inTrx);
+    return work.onUniqueViolation ? onUniqueViolation(run, work.onUniqueViolation) : run();
+  };
   if (key === undefined) {
-    const response = await work(uploadSource(request));
+    const response = await runAround(
+      work,
+      uploadSource(request),
+      async () => undefined,
+      (store) => transaction(store),
+    );
     reply.code(response.status);
     return response.body;
   }
@@ -210,10 +234,14 @@ export async function createOnceAround<R>(
     return replayed<R>(reply, await awaitAnswer(database, caller, key), requestHash);
   }
   let response: OnceResponse<R>;
-  let requestHash: string;
   try {
-    response = await work(body.source);
-    requestHash = await body.fingerprint();
+    response = await runAround(work, body.source, body.fingerprint, (store, requestHash) =>
+      transaction(async (trx) => {
+        const answer = await store(trx);
+        await storeAnswer(trx, caller, key, requestHash, answer);
+        return answer;
+      }),
+    );
   } catch (error) {
     body.release();
     await database.db
@@ -224,9 +252,33 @@ export async function createOnceAround<R>(
       .execute();
     throw error;
   }
-  await storeAnswer(database.db, caller, key, requestHash, response);
   reply.code(response.status);
   return response.body;
+}
+
+/**
+ * receive, then (with the body fully read: its fingerprint is known) the transaction around
+ * store, then release whatever happened after receive.
+ */
+async function runAround<P, R, H>(
+  work: AroundWork<P, R>,
+  source: UploadSource,
+  fingerprint: () => Promise<H>,
+  commit: (
+    store: (trx: Trx) => Promise<OnceResponse<R>>,
+    requestHash: H,
+  ) => Promise<OnceResponse<R>>,
+): Promise<OnceResponse<R>> {
+  const received = await work.receive(source);
+  let committed = false;
+  try {
+    const requestHash = await fingerprint();
+    const response = await commit((trx) => work.store(trx, received), requestHash);
+    committed = true;
+    return response;
+  } finally {
+    await work.release?.(received, committed);
+  }
 }
 
 /** The answer of the request that holds the key, once it has one. */
