@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -17,6 +18,7 @@ import { registerExceptionRoutes } from './exceptions/exception-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { installMetrics } from './health/metrics.js';
 import { registerIdentityRoutes } from './identity/identity-routes.js';
+import { registerSessionRoutes } from './identity/session-routes.js';
 import { registerIntentRoutes } from './intents/intent-routes.js';
 import { registerOutboxRoutes } from './outbox/outbox-routes.js';
 import { registerPackRoutes } from './packs/pack-routes.js';
@@ -26,6 +28,7 @@ import { AnonymousRefusals, installRequestContext } from './platform/http/reques
 import { registerPolicySetRoutes } from './policy/policy-set-routes.js';
 import { registerRiskRoutes } from './risk/risk-routes.js';
 import { registerTrustAnchorRoutes } from './trust-anchors/trust-anchor-routes.js';
+import { Dashboard, registerWebRoutes } from './web/web-routes.js';
 import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
 
 export interface AppOptions {
@@ -51,10 +54,14 @@ export async function buildApp(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Hooks and the error handler come first so every plugin registered below inherits them.
-  installRequestContext(app, container.identity);
+  installRequestContext(app, container.identity, container.sessions);
   const anonymousRefusals = new AnonymousRefusals(() => container.clock.now().getTime());
-  installErrorHandling(app, container.audit, anonymousRefusals);
+  const dashboard = new Dashboard(config.webDir);
+  installErrorHandling(app, container.audit, anonymousRefusals, (request, reply) =>
+    dashboard.fallback(request, reply),
+  );
   installJsonBodies(app);
+  await app.register(cookie);
   const registry = installMetrics(app, {
     auditAppended: () => container.audit.appendedCount,
     anonymousRefusals,
@@ -94,6 +101,7 @@ export async function buildApp(
     signingKey: container.signingKey,
   });
   registerIdentityRoutes(app, container);
+  registerSessionRoutes(app, { ...container, publicUrl: config.publicUrl });
   registerAuditRoutes(app, container);
   registerIntentRoutes(app, container);
   await registerArtifactRoutes(app, container);
@@ -107,5 +115,6 @@ export async function buildApp(
   registerCabRoutes(app, container);
   registerOutboxRoutes(app, container);
   registerWebhookRoutes(app, container);
+  await registerWebRoutes(app, dashboard);
   return app;
 }

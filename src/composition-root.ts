@@ -9,6 +9,7 @@ import { EvidenceService } from './evidence/evidence-service.js';
 import { ParsePool } from './evidence/parse-pool.js';
 import { ExceptionService } from './exceptions/exception-service.js';
 import { IdentityService } from './identity/identity-service.js';
+import { SessionService } from './identity/session-service.js';
 import { IntentService } from './intents/intent-service.js';
 import { EmailChannel } from './notify/email-channel.js';
 import type { Channel } from './outbox/channel.js';
@@ -35,6 +36,8 @@ export interface Container {
   signingKey: SigningKey;
   audit: AuditLog;
   identity: IdentityService;
+  /** Dashboard sign-ins (the session cookie). */
+  sessions: SessionService;
   intents: IntentService;
   artifacts: ArtifactService;
   trustAnchors: TrustAnchorService;
@@ -80,6 +83,7 @@ export async function createContainer(
   }
   const audit = new AuditLog(database, clock, signingKey);
   const identity = new IdentityService(database, clock, audit);
+  const sessions = new SessionService({ database, clock, audit, hours: config.sessionHours });
   const intents = new IntentService(database, clock, audit);
   const artifacts = new ArtifactService({
     database,
@@ -123,6 +127,7 @@ export async function createContainer(
     people: identity,
     lapses: cabGateway,
     artifacts,
+    owners: intents,
     maxDays: config.exceptionMaxDays,
     reminderDays: config.exceptionReminderDays,
   });
@@ -179,6 +184,7 @@ export async function createContainer(
     signingKey,
     audit,
     identity,
+    sessions,
     intents,
     artifacts,
     trustAnchors,

@@ -20,6 +20,8 @@ describe('loadConfig', () => {
       mailFrom: 'cabinet <cabinet@localhost>',
       publicUrl: 'http://127.0.0.1:8080',
       exceptionReminderDays: [7, 1],
+      sessionHours: 8,
+      webDir: resolve('web', 'dist'),
     });
   });
 
@@ -39,6 +41,8 @@ describe('loadConfig', () => {
       CABINET_MAIL_FROM: '"CAB, Team" <cab@example.org>',
       CABINET_PUBLIC_URL: 'https://cabinet.example.org/cab/',
       CABINET_EXCEPTION_REMINDER_DAYS: '1, 14,7,7',
+      CABINET_SESSION_HOURS: '12',
+      CABINET_WEB_DIR: '/srv/cabinet-web',
     });
     expect(config).toMatchObject({
       port: 9000,
@@ -56,6 +60,8 @@ describe('loadConfig', () => {
       mailFrom: '"CAB, Team" <cab@example.org>',
       publicUrl: 'https://cabinet.example.org/cab',
       exceptionReminderDays: [14, 7, 1],
+      sessionHours: 12,
+      webDir: '/srv/cabinet-web',
     });
   });
 
@@ -110,6 +116,8 @@ describe('loadConfig', () => {
     ['CABINET_SMTP_URL', 'http://x', /CABINET_SMTP_URL: must start with smtp/],
     ['CABINET_MAX_BODY_BYTES', '10', /CABINET_MAX_BODY_BYTES/],
     ['CABINET_STALE_UPLOAD_HOURS', '0', /CABINET_STALE_UPLOAD_HOURS/],
+    ['CABINET_SESSION_HOURS', '0', /CABINET_SESSION_HOURS: .*\(got "0"\)/],
+    ['CABINET_SESSION_HOURS', '721', /CABINET_SESSION_HOURS/],
     ['CABINET_SMTP_URL', 'smtp://', /CABINET_SMTP_URL: must be smtp:\/\/\[user:password@\]host/],
     ['CABINET_SMTP_URL', 'smtp://h?tls.rejectUnauthorized=false', /no path, query or fragment/],
     ['CABINET_MAIL_FROM', 'cabinet', /CABINET_MAIL_FROM: must be an address .* \(got "cabinet"\)/],

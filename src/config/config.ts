@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { redactUrl } from '../notify/redact.js';
 
@@ -33,7 +34,14 @@ export interface Config {
   postReviewDays: number;
   /** An upload unfinished after this many hours is abandoned: the sweep removes its parts. */
   staleUploadHours: number;
+  /** How long a dashboard session lasts, absolute from sign-in (CABINET_SESSION_HOURS, 8). */
+  sessionHours: number;
+  /** The built dashboard (Vite's output) served at `/` (CABINET_WEB_DIR, `web/dist`). */
+  webDir: string;
 }
+
+/** The built dashboard beside the package (`src/config` and `dist/config` are both two deep). */
+const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export class ConfigError extends Error {
   constructor(
@@ -117,6 +125,8 @@ const variables = {
   CABINET_STALE_UPLOAD_HOURS: integer(1, 8_760),
   CABINET_AUTHORIZATION_DAYS: integer(1, 365),
   CABINET_POST_REVIEW_DAYS: integer(1, 90),
+  CABINET_SESSION_HOURS: integer(1, 720),
+  CABINET_WEB_DIR: z.string().min(1),
 } as const;
 
 type Variable = keyof typeof variables;
@@ -174,6 +184,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     staleUploadHours: read(env, 'CABINET_STALE_UPLOAD_HOURS') ?? 24,
     authorizationDays: read(env, 'CABINET_AUTHORIZATION_DAYS') ?? 14,
     postReviewDays: read(env, 'CABINET_POST_REVIEW_DAYS') ?? 5,
+    sessionHours: read(env, 'CABINET_SESSION_HOURS') ?? 8,
+    webDir: resolve(read(env, 'CABINET_WEB_DIR') ?? DEFAULT_WEB_DIR),
   };
 }
 

@@ -16,7 +16,7 @@ import { ROLES } from './roles.js';
 
 const roleSchema = z.enum(ROLES);
 
-const userSchema = z
+export const userSchema = z
   .object({
     id: z.string(),
     email: z.string(),

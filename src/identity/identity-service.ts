@@ -15,13 +15,17 @@ import { isAllowed } from './authorization.js';
 import type { ApiToken, User } from './identity-store.js';
 import * as store from './identity-store.js';
 import type { Role } from './roles.js';
+import { endSessionsOfTokens } from './session-service.js';
 import { generateToken, hashToken } from './token.js';
 
 export type { ApiToken, User } from './identity-store.js';
 
 export interface Principal {
   user: User;
+  /** The token presented, or the one the session was made from. */
   tokenId: string;
+  /** Set when the request authenticated with a dashboard session cookie. */
+  session?: { id: string; expires_at: string };
 }
 
 export interface TokenView {
@@ -140,6 +144,9 @@ export class IdentityService {
           data: { user_id: id, name: token.name, reason: 'user_disabled' },
         });
       }
+      // Every session of the user came from one of their tokens, revoked or not.
+      const tokenIds = await store.listTokenIdsOfUser(trx, id);
+      await endSessionsOfTokens(trx, this.#audit, ctx, tokenIds, after.updated_at, 'user_disabled');
     }
     return after;
   }
@@ -234,6 +241,7 @@ export class IdentityService {
       subject: id,
       data: { user_id: token.user_id, name: token.name },
     });
+    await endSessionsOfTokens(trx, this.#audit, ctx, [id], revoked.revoked_at, 'token_revoked');
     return this.tokenView(revoked);
   }
 

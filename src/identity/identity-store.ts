@@ -149,3 +149,14 @@ export async function revokeTokensOfUser(
 export async function touchToken(db: Executor, id: string, at: string): Promise<void> {
   await db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
 }
+
+/** The ids of every token a user ever had (revoked and expired ones too). */
+export async function listTokenIdsOfUser(db: Executor, userId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('api_tokens')
+    .select('id')
+    .where('user_id', '=', userId)
+    .orderBy('id', 'asc')
+    .execute();
+  return rows.map((row) => row.id);
+}

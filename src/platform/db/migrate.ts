@@ -9,6 +9,7 @@ import { packIndexes } from './migrations/0006-pack-indexes.js';
 import { blobParts } from './migrations/0007-blob-parts.js';
 import { cab } from './migrations/0008-cab.js';
 import { notifications } from './migrations/0009-notifications.js';
+import { sessions } from './migrations/0010-sessions.js';
 
 /** The one migration list; every entry runs on both SQLite and PostgreSQL. */
 function migrationsFor(database: Database): Record<string, Migration> {
@@ -22,6 +23,7 @@ function migrationsFor(database: Database): Record<string, Migration> {
     '0007_blob_parts': blobParts(database.dialect),
     '0008_cab': cab(database.dialect),
     '0009_notifications': notifications(database.dialect),
+    '0010_sessions': sessions(),
   };
 }
 

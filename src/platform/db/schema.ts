@@ -28,6 +28,19 @@ export interface ApiTokensTable {
   last_used_at: string | null;
 }
 
+/** A dashboard sign-in: only the SHA-256 of the cookie's value is kept. */
+export interface SessionsTable {
+  id: string;
+  session_hash: string;
+  user_id: string;
+  /** The API token the session was made from; revoking it ends the session. */
+  token_id: string;
+  created_at: string;
+  /** Absolute: never extended by use. */
+  expires_at: string;
+  ended_at: string | null;
+}
+
 export interface AuditEventsTable {
   seq: number;
   id: string;
@@ -399,6 +412,7 @@ export interface WebhookEndpointsTable {
 export interface DatabaseSchema {
   users: UsersTable;
   api_tokens: ApiTokensTable;
+  sessions: SessionsTable;
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
   idempotency_keys: IdempotencyKeysTable;

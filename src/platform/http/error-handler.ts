@@ -33,6 +33,7 @@ export function installErrorHandling(
   app: FastifyInstance,
   audit: AuditLog,
   anonymous: AnonymousRefusals,
+  pages?: PageFallback,
 ): void {
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const body = toProblem(error, request);
@@ -44,18 +45,24 @@ export function installErrorHandling(
     return sendProblem(reply, body);
   });
 
-  app.setNotFoundHandler(async (request, reply) =>
-    sendProblem(
-      reply,
-      // The path bounded: a 404 for a megabyte-long URL must not echo it.
-      problem(
-        404,
-        'not_found',
-        `No route for ${request.method} ${flatText(request.url.split('?')[0] ?? '', 120)}.`,
+  app.setNotFoundHandler(
+    async (request, reply) =>
+      // A page of the dashboard (src/web) first; /api/ and non-page requests stay problems.
+      pages?.(request, reply) ??
+      sendProblem(
+        reply,
+        // The path bounded: a 404 for a megabyte-long URL must not echo it.
+        problem(
+          404,
+          'not_found',
+          `No route for ${request.method} ${flatText(request.url.split('?')[0] ?? '', 120)}.`,
+        ),
       ),
-    ),
   );
 }
+
+/** Answers an unmatched request with a page (the dashboard's SPA fallback), or returns null. */
+export type PageFallback = (request: FastifyRequest, reply: FastifyReply) => FastifyReply | null;
 
 /**
  * A refusal without a valid token: logged every time, counted in memory per source, and

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Action, authorize } from '../../identity/authorization.js';
 import type { Principal } from '../../identity/identity-service.js';
 import type { Context } from '../context.js';
-import { UnauthenticatedError } from '../errors.js';
+import { ForbiddenError, UnauthenticatedError } from '../errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -24,12 +24,29 @@ export interface Authenticator {
   authenticate(token: string): Promise<Principal>;
 }
 
+/** Resolves the dashboard's session cookie (identity/session-service.ts). */
+export interface SessionAuthenticator {
+  authenticate(sessionId: string): Promise<Principal>;
+}
+
+/** The dashboard's session cookie (see docs/architecture/dashboard.md). */
+export const SESSION_COOKIE_NAME = 'cabinet_session';
+/** The header a cookie-authenticated change must carry: a cross-site form cannot set it. */
+export const CSRF_HEADER = 'x-requested-with';
+export const CSRF_HEADER_VALUE = 'cabinet';
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 /**
  * Per request: a correlation id (the caller's `X-Correlation-Id` when well-formed, else a new
  * one) in the logs, the response and the audit events; then authentication and the route's
  * permission check, before the body is even validated.
  */
-export function installRequestContext(app: FastifyInstance, identity: Authenticator): void {
+export function installRequestContext(
+  app: FastifyInstance,
+  identity: Authenticator,
+  sessions?: SessionAuthenticator,
+): void {
   app.decorateRequest('ctx', null as unknown as Context);
   app.decorateRequest('principal', null);
 
@@ -44,9 +61,16 @@ export function installRequestContext(app: FastifyInstance, identity: Authentica
     const config = request.routeOptions.config;
     if (config.public || !request.url.startsWith('/api/') || isDocs(request.url)) return;
 
-    const principal = await identity.authenticate(bearerToken(request));
+    // The one seam: a bearer token when there is an Authorization header, else the session
+    // cookie; both give the same Principal and go through the same authorization.
+    const sessionId = request.headers.authorization ? null : sessionCookie(request);
+    const principal =
+      sessionId !== null && sessions
+        ? await sessions.authenticate(sessionId)
+        : await identity.authenticate(bearerToken(request));
     request.principal = principal;
     request.ctx = { actorId: principal.user.id, roles: principal.user.roles, correlationId };
+    if (sessionId !== null) requireCsrfHeader(request);
     if (config.action) authorize(request.ctx, config.action);
   });
 }
@@ -55,6 +79,33 @@ export function installRequestContext(app: FastifyInstance, identity: Authentica
 function isDocs(url: string): boolean {
   return (
     url === '/api/v1/docs' || url.startsWith('/api/v1/docs/') || url.startsWith('/api/v1/docs?')
+  );
+}
+
+/** The `cabinet_session` cookie's value, or null when the request carries none. */
+export function sessionCookie(request: FastifyRequest): string | null {
+  const header = request.headers.cookie;
+  if (!header) return null;
+  for (const pair of header.split(';')) {
+    const at = pair.indexOf('=');
+    if (at < 0 || pair.slice(0, at).trim() !== SESSION_COOKIE_NAME) continue;
+    const value = pair.slice(at + 1).trim();
+    return value.length > 0 ? value : null;
+  }
+  return null;
+}
+
+/**
+ * CSRF: besides SameSite=Strict, a change made with the session cookie must carry
+ * `X-Requested-With: cabinet`, which a cross-site form or image cannot send. Bearer-token
+ * requests carry no ambient credential and are not concerned.
+ */
+export function requireCsrfHeader(request: FastifyRequest): void {
+  if (!MUTATING.has(request.method)) return;
+  if (request.headers[CSRF_HEADER] === CSRF_HEADER_VALUE) return;
+  throw new ForbiddenError(
+    `A change made with the session cookie needs the header X-Requested-With: ${CSRF_HEADER_VALUE}.`,
+    'csrf_header_missing',
   );
 }
 
