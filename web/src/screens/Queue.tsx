@@ -1,0 +1,310 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api, type CabRequestSummary, unwrap } from '../api/client';
+import type { paths } from '../api/schema';
+import { Link, navigate, useLocation } from '../router';
+import { Age, BandBadge, humanize, ShortId, StatusBadge } from '../ui/format';
+import { ErrorMessage, Loading } from '../ui/states';
+
+type ListQuery = NonNullable<paths['/api/v1/cab/requests']['get']['parameters']['query']>;
+type Sort = NonNullable<ListQuery['sort']>;
+
+const BANDS = ['LOW', 'MODERATE', 'CAUTION', 'HIGH', 'CRITICAL'] as const;
+const PLANES = ['intune', 'jamf', 'configmgr', 'landscape', 'custom'] as const;
+const CHANGE_TYPES = ['standard', 'normal', 'emergency'] as const;
+const STATUSES = [
+  'pending',
+  'auto_approved',
+  'approved',
+  'approved_with_conditions',
+  'denied',
+  'superseded',
+] as const;
+const SORTS: { value: Sort; label: string }[] = [
+  { value: '-submitted_at', label: 'Newest first' },
+  { value: 'submitted_at', label: 'Oldest first' },
+  { value: '-risk_score', label: 'Highest risk first' },
+  { value: 'risk_score', label: 'Lowest risk first' },
+];
+const DEFAULT_LIMIT = 25;
+
+interface Filters {
+  view: 'pending' | 'all';
+  band: string;
+  plane: string;
+  change_type: string;
+  status: string;
+  sort: Sort;
+  limit: number;
+}
+
+function readFilters(search: URLSearchParams): Filters {
+  const sort = search.get('sort') as Sort | null;
+  const limit = Number(search.get('limit'));
+  return {
+    view: search.get('view') === 'all' ? 'all' : 'pending',
+    band: search.get('band') ?? '',
+    plane: search.get('plane') ?? '',
+    change_type: search.get('change_type') ?? '',
+    status: search.get('status') ?? '',
+    sort: sort && SORTS.some((s) => s.value === sort) ? sort : '-submitted_at',
+    limit: Number.isInteger(limit) && limit >= 1 && limit <= 200 ? limit : DEFAULT_LIMIT,
+  };
+}
+
+function writeFilters(filters: Filters): string {
+  const search = new URLSearchParams();
+  if (filters.view === 'all') search.set('view', 'all');
+  for (const key of ['band', 'plane', 'change_type', 'status'] as const) {
+    if (filters[key]) search.set(key, filters[key]);
+  }
+  if (filters.sort !== '-submitted_at') search.set('sort', filters.sort);
+  if (filters.limit !== DEFAULT_LIMIT) search.set('limit', String(filters.limit));
+  const text = search.toString();
+  return text ? `/?${text}` : '/';
+}
+
+interface Page {
+  requests: CabRequestSummary[];
+  next_cursor: string | null;
+  counts_by_band?: Record<string, number> | null;
+}
+
+async function fetchPage(filters: Filters, cursor: string | undefined): Promise<Page> {
+  const query: ListQuery = {
+    sort: filters.sort,
+    limit: filters.limit,
+    ...(cursor ? { cursor } : {}),
+    ...(filters.band ? { recommendation: filters.band as ListQuery['recommendation'] } : {}),
+    ...(filters.plane ? { plane: filters.plane as ListQuery['plane'] } : {}),
+    ...(filters.change_type
+      ? { change_type: filters.change_type as ListQuery['change_type'] }
+      : {}),
+  };
+  if (filters.view === 'pending') {
+    return unwrap(await api.GET('/api/v1/cab/pending', { params: { query } }));
+  }
+  const status = filters.status ? { status: filters.status as ListQuery['status'] } : {};
+  return unwrap(
+    await api.GET('/api/v1/cab/requests', { params: { query: { ...query, ...status } } }),
+  );
+}
+
+export function Queue() {
+  const { search } = useLocation();
+  const filters = readFilters(search);
+  // Paging state belongs to one filter set: a new filter starts again at page 1.
+  return <QueueTable key={writeFilters(filters)} filters={filters} />;
+}
+
+function QueueTable({ filters }: { filters: Filters }) {
+  // The cursors of the pages seen so far: [undefined (page 1), cursor of page 2, …].
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors.at(-1);
+  const page = useQuery({
+    queryKey: ['queue', filters, cursor ?? null],
+    queryFn: () => fetchPage(filters, cursor),
+    placeholderData: keepPreviousData,
+  });
+  const set = (patch: Partial<Filters>) => navigate(writeFilters({ ...filters, ...patch }));
+  const toggleSort = (field: 'risk_score' | 'submitted_at') =>
+    set({ sort: filters.sort === `-${field}` ? field : (`-${field}` as Sort) });
+  const ariaSort = (field: 'risk_score' | 'submitted_at') =>
+    filters.sort === field ? 'ascending' : filters.sort === `-${field}` ? 'descending' : undefined;
+  const title = filters.view === 'pending' ? 'CAB queue' : 'All CAB requests';
+
+  return (
+    <main id="main">
+      <h1>{title}</h1>
+      <nav aria-label="Queue views" className="tabs">
+        <Link
+          to={writeFilters({ ...filters, view: 'pending', status: '' })}
+          className={filters.view === 'pending' ? 'current' : ''}
+        >
+          Pending queue
+        </Link>
+        <Link
+          to={writeFilters({ ...filters, view: 'all' })}
+          className={filters.view === 'all' ? 'current' : ''}
+        >
+          All requests
+        </Link>
+      </nav>
+      <form className="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
+        <Select
+          label="Band"
+          value={filters.band}
+          options={BANDS}
+          onChange={(band) => set({ band })}
+        />
+        <Select
+          label="Plane"
+          value={filters.plane}
+          options={PLANES}
+          onChange={(plane) => set({ plane })}
+        />
+        <Select
+          label="Change type"
+          value={filters.change_type}
+          options={CHANGE_TYPES}
+          onChange={(change_type) => set({ change_type })}
+        />
+        {filters.view === 'all' ? (
+          <Select
+            label="Status"
+            value={filters.status}
+            options={STATUSES}
+            onChange={(status) => set({ status })}
+          />
+        ) : null}
+        <label>
+          Sort
+          <select value={filters.sort} onChange={(e) => set({ sort: e.target.value as Sort })}>
+            {SORTS.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </form>
+      {page.data?.counts_by_band ? <BandCounts counts={page.data.counts_by_band} /> : null}
+      {page.isPending ? (
+        <Loading what="the queue" />
+      ) : page.isError ? (
+        <ErrorMessage error={page.error} what="the queue" retry={() => page.refetch()} />
+      ) : (
+        <>
+          <table className="queue" aria-busy={page.isFetching}>
+            <caption className="visually-hidden">
+              {title}, page {cursors.length}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col" aria-sort={ariaSort('risk_score')}>
+                  <button type="button" className="sort" onClick={() => toggleSort('risk_score')}>
+                    Risk
+                  </button>
+                </th>
+                <th scope="col">App</th>
+                <th scope="col">Version</th>
+                <th scope="col">Plane</th>
+                <th scope="col">Change</th>
+                <th scope="col">Submitter</th>
+                <th scope="col" aria-sort={ariaSort('submitted_at')}>
+                  <button type="button" className="sort" onClick={() => toggleSort('submitted_at')}>
+                    Age
+                  </button>
+                </th>
+                <th scope="col">Votes</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.data.requests.length === 0 ? (
+                <tr>
+                  <td colSpan={9}>No requests match these filters.</td>
+                </tr>
+              ) : (
+                page.data.requests.map((r) => <Row key={r.id} r={r} />)
+              )}
+            </tbody>
+          </table>
+          <nav aria-label="Pages" className="pager">
+            <button
+              type="button"
+              disabled={cursors.length === 1}
+              onClick={() => setCursors((c) => c.slice(0, -1))}
+            >
+              Previous page
+            </button>
+            <span>Page {cursors.length}</span>
+            <button
+              type="button"
+              disabled={!page.data.next_cursor || page.isPlaceholderData}
+              onClick={() => {
+                const next = page.data.next_cursor;
+                if (next) setCursors((c) => [...c, next]);
+              }}
+            >
+              Next page
+            </button>
+          </nav>
+        </>
+      )}
+    </main>
+  );
+}
+
+function Row({ r }: { r: CabRequestSummary }) {
+  return (
+    <tr>
+      <td>
+        <BandBadge band={r.recommendation} score={r.risk_score} />
+      </td>
+      <td>
+        <Link to={`/requests/${encodeURIComponent(r.id)}`}>{r.app_name}</Link>
+      </td>
+      <td>{r.app_version}</td>
+      <td>{r.plane}</td>
+      <td>{humanize(r.change_type)}</td>
+      <td>
+        <ShortId id={r.submitted_by} />
+      </td>
+      <td>
+        <Age iso={r.submitted_at} />
+      </td>
+      <td>
+        {r.votes_so_far.approvals} / {r.votes_so_far.required}
+        {r.votes_so_far.denials > 0 ? `, ${r.votes_so_far.denials} denied` : ''}
+      </td>
+      <td>
+        <StatusBadge status={r.status} />
+        {r.stale ? (
+          <span className="badge stale" title={r.stale_reasons.map((s) => s.message).join('\n')}>
+            Stale
+          </span>
+        ) : null}
+      </td>
+    </tr>
+  );
+}
+
+function BandCounts({ counts }: { counts: Record<string, number> }) {
+  return (
+    <p className="counts">
+      Pending by band:{' '}
+      {BANDS.map((band) => (
+        <span key={band} className={`count band-${band.toLowerCase()}`}>
+          {band} {counts[band] ?? 0}
+        </span>
+      ))}
+    </p>
+  );
+}
+
+function Select({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: string;
+  options: readonly string[];
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      {label}
+      <select value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">Any</option>
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {humanize(o)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
