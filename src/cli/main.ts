@@ -10,6 +10,7 @@ import { registerAdminCommands } from './admin-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerCabCommands } from './cab-commands.js';
 import { type CliIo, processIo, reportFailure } from './cli-io.js';
+import { registerDemoCommand } from './demo-command.js';
 import { registerGateCommand } from './gate-command.js';
 import { registerIntentCommands } from './intent-commands.js';
 import { registerOutboxCommands } from './outbox-commands.js';
@@ -58,6 +59,7 @@ export function buildProgram(io: CliIo): Command {
   registerCabCommands(program, io);
   registerGateCommand(program, io);
   registerOutboxCommands(program, io);
+  registerDemoCommand(program, io);
   return program;
 }
 
