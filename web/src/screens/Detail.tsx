@@ -1,10 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
-import { ApiError, api, type CabRequest, unwrap } from '../api/client';
+import { api, type CabRequest, unwrap } from '../api/client';
 import { Link } from '../router';
 import { hasRole, useSession } from '../session';
 import { Age, BandBadge, DateTime, humanize, ShortId, StatusBadge } from '../ui/format';
-import { ErrorMessage, Loading, Section } from '../ui/states';
+import { ErrorMessage, Loading, ProblemErrors, ReasonCode, Section } from '../ui/states';
 import { DiffView, type PackDiff } from './DiffView';
 import { RiskChart, type RiskResult } from './RiskChart';
 
@@ -483,22 +483,9 @@ export function Refusal({ error }: { error: Error }) {
     <div className="error refusal" role="alert">
       <p>
         <strong>Refused:</strong> {error.message}
-        {error instanceof ApiError && error.reason ? (
-          <>
-            {' '}
-            <code className="reason">{error.reason}</code>
-          </>
-        ) : null}
+        <ReasonCode error={error} />
       </p>
-      {error instanceof ApiError && error.problem.errors?.length ? (
-        <ul>
-          {error.problem.errors.map((e) => (
-            <li key={`${e.path}:${e.message}`}>
-              <code>{e.path}</code>: {e.message}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <ProblemErrors error={error} />
     </div>
   );
 }

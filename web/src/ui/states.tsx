@@ -20,28 +20,14 @@ export function ErrorMessage({
   retry?: () => void;
 }) {
   const detail = error instanceof Error ? error.message : String(error);
-  const reason = error instanceof ApiError ? error.reason : undefined;
   const title = error instanceof ApiError ? error.problem.title : undefined;
   return (
     <div className="error" role="alert">
       <p>
         <strong>{what ? `Could not load ${what}` : (title ?? 'Refused')}:</strong> {detail}
-        {reason ? (
-          <>
-            {' '}
-            <code className="reason">{reason}</code>
-          </>
-        ) : null}
+        <ReasonCode error={error} />
       </p>
-      {error instanceof ApiError && error.problem.errors?.length ? (
-        <ul>
-          {error.problem.errors.map((e) => (
-            <li key={`${e.path}:${e.message}`}>
-              <code>{e.path}</code>: {e.message}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <ProblemErrors error={error} />
       {retry ? (
         <button type="button" onClick={retry}>
           Try again
@@ -65,5 +51,30 @@ export function Section({
       <h2 id={id}>{title}</h2>
       {children}
     </section>
+  );
+}
+
+/** A problem's reason code after its sentence, when it has one. */
+export function ReasonCode({ error }: { error: unknown }) {
+  if (!(error instanceof ApiError) || !error.reason) return null;
+  return (
+    <>
+      {' '}
+      <code className="reason">{error.reason}</code>
+    </>
+  );
+}
+
+/** A problem's located errors (JSON pointer and message), when it has any. */
+export function ProblemErrors({ error }: { error: unknown }) {
+  if (!(error instanceof ApiError) || !error.problem.errors?.length) return null;
+  return (
+    <ul>
+      {error.problem.errors.map((e) => (
+        <li key={`${e.path}:${e.message}`}>
+          <code>{e.path}</code>: {e.message}
+        </li>
+      ))}
+    </ul>
   );
 }
