@@ -95,8 +95,10 @@ export function RiskChart({ risk }: { risk: RiskResult }) {
       </svg>
       <figcaption>
         Score {risk.score} under risk model {risk.model_version}
-        {risk.threshold_exceeded ? ' — above the model’s threshold' : ''}. Each bar is the factor’s
-        weighted contribution; the track behind it is its weight.
+        {risk.threshold_exceeded
+          ? ' — over the model’s threshold or with a policy violation: CAB review required'
+          : ''}
+        . Each bar is the factor’s weighted contribution; the track behind it is its weight.
       </figcaption>
       <details>
         <summary>Factor details</summary>
