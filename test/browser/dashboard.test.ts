@@ -4,78 +4,21 @@
  * serving the freshly built web/dist. Data is made through the API (test/cab-fixtures.ts).
  * CABINET_SCREENSHOTS=1 also writes docs/screenshots/{queue,request-detail,gate}.png.
  */
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CabWorld, cabWorld } from '../cab-fixtures.js';
 import { addEvidence } from '../intake-fixtures.js';
 import { startTestApp, type TestApp, type TestUser } from '../test-app.js';
-
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const WEB = join(ROOT, 'web');
-const DIST_INDEX = join(WEB, 'dist', 'index.html');
-const AXE = join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
-const SCREENSHOTS = process.env.CABINET_SCREENSHOTS === '1';
-
-function newestMtime(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
-  return newest;
-}
-
-/** Builds web/dist with Vite's JS API when it is missing or older than the sources. */
-async function ensureBuilt(): Promise<void> {
-  const sources = Math.max(
-    newestMtime(join(WEB, 'src')),
-    newestMtime(join(WEB, 'index.html')),
-    newestMtime(join(WEB, 'public')),
-    newestMtime(join(WEB, 'vite.config.ts')),
-  );
-  let built = 0;
-  try {
-    built = statSync(DIST_INDEX).mtimeMs;
-  } catch {
-    built = 0;
-  }
-  if (built > sources) return;
-  const { build } = await import('vite');
-  // Vitest runs with NODE_ENV=test, which would make Vite bundle React's development build.
-  const nodeEnv = process.env.NODE_ENV;
-  process.env.NODE_ENV = 'production';
-  try {
-    await build({ configFile: join(WEB, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
-  } finally {
-    process.env.NODE_ENV = nodeEnv;
-  }
-}
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: unknown[] }[];
-}
-
-/** axe-core on the page as it is: no serious or critical violation. */
-async function expectAccessible(page: Page, screen: string): Promise<void> {
-  await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as { axe: { run: () => Promise<{ violations: unknown[] }> } }
-    ).axe;
-    return (await axe.run()).violations;
-  });
-  const bad = (violations as AxeViolation[])
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      (v) => `${v.impact} ${v.id}: ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`,
-    );
-  expect(bad, `axe on the ${screen} screen`).toEqual([]);
-}
+import {
+  ensureBuilt,
+  expectAccessible,
+  launchChromium,
+  ROOT,
+  SCREENSHOTS,
+  watchPage,
+} from './browser-harness.js';
 
 async function submit(t: TestApp, as: TestUser, packId: string): Promise<string> {
   const res = await t.call({
@@ -131,18 +74,7 @@ describe('the CAB dashboard in a browser', () => {
 
     const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
     base = address.replace('localhost', '127.0.0.1');
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     // The server's CSP allows only its own scripts; axe-core is injected by the test.
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
   }, 120_000);
@@ -156,32 +88,7 @@ describe('the CAB dashboard in a browser', () => {
 
   it('a CAB member approves with a condition; the submitter is refused their own', async () => {
     const page = await context.newPage();
-    const consoleErrors: { text: string; url: string }[] = [];
-    const failed: { method: string; url: string; status: number; body: string }[] = [];
-    const apiCalls: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') {
-        consoleErrors.push({ text: message.text(), url: message.location().url });
-      }
-    });
-    page.on('pageerror', (error) => consoleErrors.push({ text: error.message, url: '' }));
-    page.on('request', (request) => {
-      const url = new URL(request.url());
-      if (url.pathname.startsWith('/api/')) apiCalls.push(`${request.method()} ${url.pathname}`);
-    });
-    page.on('requestfailed', (request) =>
-      failed.push({ method: request.method(), url: request.url(), status: 0, body: '' }),
-    );
-    page.on('response', async (response) => {
-      if (response.status() >= 400) {
-        failed.push({
-          method: response.request().method(),
-          url: response.url(),
-          status: response.status(),
-          body: await response.text().catch(() => ''),
-        });
-      }
-    });
+    const { consoleErrors, failed, apiCalls } = watchPage(page);
 
     // Sign in as the CAB member, on the queue with pages of two.
     await page.goto(`${base}/?limit=2`);

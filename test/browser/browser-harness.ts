@@ -1,0 +1,127 @@
+/**
+ * What every browser test shares: the freshly built dashboard, Debian chromium through
+ * playwright-core, axe-core, and a watch on a page's console errors, failed requests and API
+ * calls. Each test file builds its own server and data (see dashboard.test.ts).
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const WEB = join(ROOT, 'web');
+const DIST_INDEX = join(WEB, 'dist', 'index.html');
+const AXE = join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
+export const SCREENSHOTS = process.env.CABINET_SCREENSHOTS === '1';
+
+function newestMtime(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+/** Builds web/dist with Vite's JS API when it is missing or older than the sources. */
+export async function ensureBuilt(): Promise<void> {
+  const sources = Math.max(
+    newestMtime(join(WEB, 'src')),
+    newestMtime(join(WEB, 'index.html')),
+    newestMtime(join(WEB, 'public')),
+    newestMtime(join(WEB, 'vite.config.ts')),
+  );
+  let built = 0;
+  try {
+    built = statSync(DIST_INDEX).mtimeMs;
+  } catch {
+    built = 0;
+  }
+  if (built > sources) return;
+  const { build } = await import('vite');
+  // Vitest runs with NODE_ENV=test, which would make Vite bundle React's development build.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: join(WEB, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: unknown[] }[];
+}
+
+/** axe-core on the page as it is: no serious or critical violation. */
+export async function expectAccessible(page: Page, screen: string): Promise<void> {
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as { axe: { run: () => Promise<{ violations: unknown[] }> } }
+    ).axe;
+    return (await axe.run()).violations;
+  });
+  const bad = (violations as AxeViolation[])
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) => `${v.impact} ${v.id}: ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`,
+    );
+  expect(bad, `axe on the ${screen} screen`).toEqual([]);
+}
+
+/** Debian's chromium, headless, with the flags this machine's closed network needs. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+export interface PageWatch {
+  consoleErrors: { text: string; url: string }[];
+  failed: { method: string; url: string; status: number; body: string }[];
+  /** `METHOD /api/path` of every API request, in order. */
+  apiCalls: string[];
+}
+
+/** Records what a page logs as an error, every request that failed or answered ≥ 400, and its API calls. */
+export function watchPage(page: Page): PageWatch {
+  const watch: PageWatch = { consoleErrors: [], failed: [], apiCalls: [] };
+  page.on('console', (message) => {
+    if (message.type() === 'error') {
+      watch.consoleErrors.push({ text: message.text(), url: message.location().url });
+    }
+  });
+  page.on('pageerror', (error) => watch.consoleErrors.push({ text: error.message, url: '' }));
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith('/api/'))
+      watch.apiCalls.push(`${request.method()} ${url.pathname}`);
+  });
+  page.on('requestfailed', (request) =>
+    watch.failed.push({ method: request.method(), url: request.url(), status: 0, body: '' }),
+  );
+  page.on('response', async (response) => {
+    if (response.status() >= 400) {
+      watch.failed.push({
+        method: response.request().method(),
+        url: response.url(),
+        status: response.status(),
+        body: await response.text().catch(() => ''),
+      });
+    }
+  });
+  return watch;
+}
