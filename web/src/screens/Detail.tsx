@@ -150,7 +150,13 @@ function Overview({ r }: { r: CabRequest }) {
         <dd className="prose">{r.submission_justification}</dd>
         <dt>Evidence pack</dt>
         <dd>
-          version {r.evidence_pack.version}, <ShortId id={r.evidence_pack.digest} />
+          version {r.evidence_pack.version}, <ShortId id={r.evidence_pack.digest} />{' '}
+          <a
+            href={`/api/v1/evidence-packs/${encodeURIComponent(r.evidence_pack.id)}/bundle`}
+            download
+          >
+            Download the offline bundle
+          </a>
         </dd>
         <dt>Approval policy</dt>
         <dd>
