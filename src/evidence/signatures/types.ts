@@ -1,6 +1,6 @@
 /** What a verified `signature` evidence item records (DESIGN "Evidence items (intake)"). */
 export interface SignatureSummary {
-  method: 'x509' | 'sigstore';
+  method: 'x509' | 'sigstore' | 'authenticode';
   /** RFC 4514 subject of the signing (leaf) certificate. */
   signer_subject: string;
   /** RFC 4514 issuer of the signing certificate. */
@@ -19,6 +19,22 @@ export interface SignatureSummary {
   trust_anchor_subject: string;
   /** SHA-256 of the anchor's DER encoding, lowercase hex. */
   trust_anchor_sha256: string;
+  /**
+   * Where the signing instant came from, when not from the verification clock: an
+   * Authenticode RFC 3161 or legacy countersignature, a Sigstore RFC 3161 timestamp or the
+   * transparency log's integrated time. Absent: validity was judged at `at` (now).
+   */
+  timestamp?: {
+    kind: 'rfc3161' | 'legacy_countersignature' | 'tlog';
+    /** The instant the timestamp vouches for, ISO 8601 UTC. */
+    at: string;
+    /** RFC 4514 subject of the TSA certificate, or the log's id for `tlog`. */
+    authority: string;
+  };
+  /** Sigstore keyless: the identity in the Fulcio certificate. */
+  identity?: { san: string; issuer: string };
+  /** Authenticode: the file format, the digest algorithm and the nested signatures seen. */
+  authenticode?: { format: 'pe' | 'msi'; digest_algorithm: string; nested_signatures: number };
 }
 
 export interface DetachedSignatureInput {
