@@ -26,6 +26,8 @@ import { installErrorHandling } from './platform/http/error-handler.js';
 import { frameworkErrorOptions, installJsonBodies } from './platform/http/framework.js';
 import { AnonymousRefusals, installRequestContext } from './platform/http/request-context.js';
 import { registerPolicySetRoutes } from './policy/policy-set-routes.js';
+import { registerPublisherRoutes } from './publishers/publisher-routes.js';
+import { registerSigstoreRootRoutes } from './publishers/sigstore-root-routes.js';
 import { registerRiskRoutes } from './risk/risk-routes.js';
 import { registerTrustAnchorRoutes } from './trust-anchors/trust-anchor-routes.js';
 import { Dashboard, registerWebRoutes } from './web/web-routes.js';
@@ -106,6 +108,8 @@ export async function buildApp(
   registerIntentRoutes(app, container);
   await registerArtifactRoutes(app, container);
   registerTrustAnchorRoutes(app, container);
+  registerPublisherRoutes(app, container);
+  registerSigstoreRootRoutes(app, container);
   await registerEvidenceRoutes(app, container);
   registerExceptionRoutes(app, container);
   registerPolicySetRoutes(app, container);

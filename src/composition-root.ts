@@ -23,6 +23,8 @@ import type { Trx } from './platform/db/database.js';
 import { createDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { PolicySetService } from './policy/policy-set-service.js';
+import { TrustedPublisherService } from './publishers/publisher-service.js';
+import { SigstoreRootService } from './publishers/sigstore-root-service.js';
 import { TrustAnchorService } from './trust-anchors/trust-anchor-service.js';
 import { WebhookChannel } from './webhooks/webhook-channel.js';
 import { WebhookService } from './webhooks/webhook-service.js';
@@ -41,6 +43,10 @@ export interface Container {
   intents: IntentService;
   artifacts: ArtifactService;
   trustAnchors: TrustAnchorService;
+  /** The publishers the artifact_signed rule matches signers against. */
+  trustedPublishers: TrustedPublisherService;
+  /** Sigstore trusted_root.json documents for bundle verification (activeRoots). */
+  sigstoreRoots: SigstoreRootService;
   evidence: EvidenceService;
   exceptions: ExceptionService;
   policySets: PolicySetService;
@@ -92,6 +98,8 @@ export async function createContainer(
     maxUploadBytes: config.maxUploadBytes,
   });
   const trustAnchors = new TrustAnchorService(database, clock, audit);
+  const trustedPublishers = new TrustedPublisherService(database, clock, audit);
+  const sigstoreRoots = new SigstoreRootService(database, clock, audit);
   const parsePool = new ParsePool();
   const evidence = new EvidenceService({
     database,
@@ -139,6 +147,7 @@ export async function createContainer(
     policySets,
     exceptions,
     evidence,
+    publishers: trustedPublishers,
   });
   const packs = new PackService({
     database,
@@ -188,6 +197,8 @@ export async function createContainer(
     intents,
     artifacts,
     trustAnchors,
+    trustedPublishers,
+    sigstoreRoots,
     evidence,
     exceptions,
     policySets,

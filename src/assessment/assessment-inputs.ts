@@ -9,6 +9,7 @@ import {
 } from '../evidence/parsers/vex/index.js';
 import type { SignatureSummary } from '../evidence/signatures/index.js';
 import type { PolicyInput, PolicyResult } from '../policy/policy-engine.js';
+import type { PublisherRule } from '../publishers/publisher-match.js';
 import type { RiskInput } from '../risk/index.js';
 import type { EvidenceSnapshot } from './evidence-snapshot.js';
 
@@ -37,7 +38,12 @@ export function applySnapshotVex(snapshot: EvidenceSnapshot): VexOutcome {
   return { findings: remaining, suppressed };
 }
 
-export function policyInputOf(snapshot: EvidenceSnapshot, findings: Finding[] | null): PolicyInput {
+export function policyInputOf(
+  snapshot: EvidenceSnapshot,
+  findings: Finding[] | null,
+  /** Defaulted for bench/policy.ts, which times the rules without publishers. */
+  publishers: readonly PublisherRule[] = [],
+): PolicyInput {
   const { intent } = snapshot;
   return {
     intent: {
@@ -56,6 +62,7 @@ export function policyInputOf(snapshot: EvidenceSnapshot, findings: Finding[] | 
     findings,
     lab: (snapshot.lab?.summary as unknown as TestResultsSummary | undefined) ?? null,
     ring0: (snapshot.ring0?.summary as unknown as TestResultsSummary | undefined) ?? null,
+    publishers,
   };
 }
 

@@ -20,6 +20,15 @@ export const policyResultSchema = z
     waived: z.array(violationSchema.extend({ waived_by: z.array(z.string()) })),
     exceptions_applied: z.array(z.string()),
     rules_checked: z.array(z.string()),
+    trusted_publisher: z
+      .object({
+        in_force: z.array(z.object({ id: z.string(), revision: z.number().int() })),
+        matched: z
+          .object({ id: z.string(), name: z.string(), revision: z.number().int() })
+          .nullable(),
+      })
+      .optional()
+      .describe('What artifact_signed relied on; present once any trusted publisher exists'),
   })
   .meta({ id: 'PolicyResult' });
 

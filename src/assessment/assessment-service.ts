@@ -8,6 +8,7 @@ import type { Database, Executor } from '../platform/db/database.js';
 import { evaluatePolicy, type PolicyResult } from '../policy/policy-engine.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { PolicySetService } from '../policy/policy-set-service.js';
+import type { PublisherRule } from '../publishers/publisher-match.js';
 import {
   DEFAULT_RISK_MODEL_VERSION,
   getRiskModel,
@@ -23,6 +24,11 @@ export interface ExceptionsGateway {
 
 export interface EvidenceGateway {
   items(intentId: string, db?: Executor): Promise<EvidenceItem[]>;
+}
+
+/** The trusted publishers in force (src/publishers), in matching order. */
+export interface PublishersGateway {
+  inForce(db?: Executor): Promise<PublisherRule[]>;
 }
 
 export interface IntentsGateway {
@@ -52,6 +58,7 @@ export class AssessmentService {
   readonly #policySets: PolicySetService;
   readonly #exceptions: ExceptionsGateway;
   readonly #evidence: EvidenceGateway;
+  readonly #publishers: PublishersGateway;
 
   constructor(deps: {
     database: Database;
@@ -60,6 +67,7 @@ export class AssessmentService {
     policySets: PolicySetService;
     exceptions: ExceptionsGateway;
     evidence: EvidenceGateway;
+    publishers: PublishersGateway;
   }) {
     this.#database = deps.database;
     this.#clock = deps.clock;
@@ -67,6 +75,7 @@ export class AssessmentService {
     this.#policySets = deps.policySets;
     this.#exceptions = deps.exceptions;
     this.#evidence = deps.evidence;
+    this.#publishers = deps.publishers;
   }
 
   async assess(
@@ -77,14 +86,19 @@ export class AssessmentService {
     const db = options.db ?? this.#database.db;
     const at = this.#clock.now();
     const intent = await this.#intents.get(intentId, db);
-    const [items, policySet, active] = await Promise.all([
+    const [items, policySet, active, publishers] = await Promise.all([
       this.#evidence.items(intentId, db),
       this.#policySets.current(db),
       this.#exceptions.activeExceptions(intent.artifact_sha256, at, db),
+      this.#publishers.inForce(db),
     ]);
     const snapshot = snapshotOf(intent, items, at.toISOString());
     const vex = applySnapshotVex(snapshot);
-    const policy = evaluatePolicy(policyInputOf(snapshot, vex.findings), policySet.config, active);
+    const policy = evaluatePolicy(
+      policyInputOf(snapshot, vex.findings, publishers),
+      policySet.config,
+      active,
+    );
     const risk = scoreRisk(riskInputOf(snapshot, vex.findings, policy), model);
     const applied = new Set(policy.exceptions_applied);
     return {

@@ -15,6 +15,7 @@ import { registerGateCommand } from './gate-command.js';
 import { registerIntentCommands } from './intent-commands.js';
 import { registerOutboxCommands } from './outbox-commands.js';
 import { registerPackCommands } from './pack-commands.js';
+import { registerPublisherCommands } from './publisher-commands.js';
 import { registerUploadCommands } from './upload-commands.js';
 import { registerVerifyCommand } from './verify-command.js';
 
@@ -56,6 +57,7 @@ export function buildProgram(io: CliIo): Command {
   registerUploadCommands(program, io);
   registerVerifyCommand(program, io);
   registerPackCommands(program, io);
+  registerPublisherCommands(program, io);
   registerCabCommands(program, io);
   registerGateCommand(program, io);
   registerOutboxCommands(program, io);

@@ -4,7 +4,12 @@ import type { SuppressedFinding } from '../evidence/parsers/vex/index.js';
 import type { SignatureSummary } from '../evidence/signatures/index.js';
 import type { ActiveException } from '../exceptions/index.js';
 import type { Intent } from '../intents/intent-service.js';
-import type { PolicyResult, Violation, WaivedViolation } from '../policy/policy-engine.js';
+import type {
+  PolicyResult,
+  PublisherFacts,
+  Violation,
+  WaivedViolation,
+} from '../policy/policy-engine.js';
 import type { RiskResult } from '../risk/index.js';
 
 /** A stored document the pack relies on: enough to fetch it and check its bytes. */
@@ -79,6 +84,11 @@ export interface PackBody {
   policy_approved: boolean;
   policy_set_version: string;
   policy_rules_checked: PolicyResult['rules_checked'];
+  /**
+   * What `artifact_signed` relied on: the trusted publishers in force and the one matched.
+   * Present only once any publisher exists, so earlier packs keep their digests.
+   */
+  policy_trusted_publisher?: PublisherFacts;
   has_exceptions: boolean;
   exception_count: number;
   /** Snapshot of each exception that waived something, as it stood at `as_of`. */

@@ -107,7 +107,8 @@ export function buildPackBody(assessment: Assessment, meta: PackMeta): PackBody 
   const lab = testEvidence(snapshot.lab);
   const ring0 = testEvidence(snapshot.ring0);
   const sbom = snapshot.sbom;
-  return {
+  const publisher = policy.trusted_publisher;
+  const body: PackBody = {
     deployment_intent: intent,
     artifact_sha256: artifact.sha256,
     artifact_signature: snapshot.signature
@@ -117,7 +118,11 @@ export function buildPackBody(assessment: Assessment, meta: PackMeta): PackBody 
         }
       : null,
     artifact_size_bytes: artifact.size_bytes,
-    artifact_publisher: artifact.publisher,
+    // DESIGN: the matched publisher's name stands in for a publisher the artifact lacks.
+    artifact_publisher:
+      artifact.publisher.trim() === '' && publisher?.matched
+        ? publisher.matched.name
+        : artifact.publisher,
     artifact_filename: artifact.filename,
     artifact_build_time: artifact.build_time,
     sbom_format: sbom ? (sbom.format as 'cyclonedx' | 'spdx') : null,
@@ -164,6 +169,9 @@ export function buildPackBody(assessment: Assessment, meta: PackMeta): PackBody 
     is_immutable: true,
     as_of: snapshot.as_of,
   };
+  // Recorded only once publishers exist, so packs of intents without any keep their digests.
+  if (publisher) body.policy_trusted_publisher = publisher;
+  return body;
 }
 
 /** Every stored document a body refers to. */

@@ -62,6 +62,7 @@ function compliant(): PolicyInput {
     findings: [finding('CVE-1', 'medium')],
     lab: tests(0),
     ring0: { ...tests(0), stage: 'ring0' },
+    publishers: [],
   };
 }
 
@@ -123,6 +124,7 @@ describe('evaluatePolicy', () => {
       findings: [finding('CVE-9', 'critical'), finding('CVE-8', 'high'), finding('CVE-7', 'low')],
       lab: tests(2),
       ring0: { ...tests(0, 0), stage: 'ring0' },
+      publishers: [],
     };
     const result = evaluatePolicy(input, config, []);
     expect(result.approved).toBe(false);
@@ -275,5 +277,108 @@ describe('policy set versions', () => {
     expect(nextPolicyVersion('1.0')).toBe('1.1');
     expect(nextPolicyVersion('1.9')).toBe('1.10');
     expect(nextPolicyVersion('2')).toBe('2.1');
+  });
+});
+
+describe('artifact_signed and trusted publishers', () => {
+  const contoso = {
+    id: 'pub-1',
+    name: 'Contoso',
+    revision: 2,
+    x509_subject: 'O=Contoso Ltd',
+    sigstore_identity: null,
+  };
+  const ci = {
+    id: 'pub-2',
+    name: 'Contoso CI',
+    revision: 1,
+    x509_subject: null,
+    sigstore_identity: {
+      san: 'https://github.com/contoso/app/.github/workflows/release.yml@refs/tags/*',
+      issuer: 'https://token.actions.githubusercontent.com',
+    },
+  };
+  const signedBy = (subject: string) => ({
+    ...compliant(),
+    signature: { method: 'x509', signer_subject: subject } as SignatureSummary,
+  });
+  const keyless = (san: string) => ({
+    ...compliant(),
+    signature: {
+      method: 'sigstore',
+      signer_subject: '',
+      identity: { san, issuer: 'https://token.actions.githubusercontent.com' },
+    } as SignatureSummary,
+  });
+  const signedViolation = (input: PolicyInput) =>
+    evaluatePolicy(input, config, []).violations.find((v) => v.rule_id === 'artifact_signed');
+
+  it('trusts a verified X.509 signature while no publisher is configured, and records nothing', () => {
+    const result = evaluatePolicy(signedBy('CN=x, O=Fabrikam'), config, []);
+    expect(result.approved).toBe(true);
+    expect(result).not.toHaveProperty('trusted_publisher');
+  });
+
+  it('does not trust a keyless signature while no publisher is configured, and says why', () => {
+    const message = signedViolation(
+      keyless('https://github.com/x/y/.github/workflows/a.yml@refs/tags/v1'),
+    )?.message;
+    expect(message).toMatch(
+      /^The keyless Sigstore signature by keyless identity "https:\/\/github.com\/x\/y/,
+    );
+    expect(message).toMatch(
+      /no trusted publisher is configured, and anyone can obtain a Fulcio certificate/,
+    );
+  });
+
+  it('once publishers exist, needs the signer to match one and names the signer it saw', () => {
+    const input = { ...signedBy('CN=x, O=Fabrikam'), publishers: [contoso, ci] };
+    const result = evaluatePolicy(input, config, []);
+    expect(result.approved).toBe(false);
+    expect(result.violations[0]!.message).toBe(
+      'The signature verifies, but its signer matches no trusted publisher: saw subject "CN=x, O=Fabrikam"; ' +
+        'the subject has O="Fabrikam", publisher "Contoso" wants O="Contoso Ltd"; ' +
+        'publisher "Contoso CI" names only a Sigstore keyless identity, and this signature\'s certificate has none.',
+    );
+    expect(result.trusted_publisher).toEqual({
+      in_force: [
+        { id: 'pub-1', revision: 2 },
+        { id: 'pub-2', revision: 1 },
+      ],
+      matched: null,
+    });
+  });
+
+  it('passes and records the publisher matched, for X.509 and keyless signers', () => {
+    const x = evaluatePolicy(
+      { ...signedBy('CN=b, O=Contoso Ltd'), publishers: [contoso, ci] },
+      config,
+      [],
+    );
+    expect(x.approved).toBe(true);
+    expect(x.trusted_publisher?.matched).toEqual({ id: 'pub-1', name: 'Contoso', revision: 2 });
+    const tag = 'https://github.com/contoso/app/.github/workflows/release.yml@refs/tags/v2.0.1';
+    const k = evaluatePolicy({ ...keyless(tag), publishers: [contoso, ci] }, config, []);
+    expect(k.approved).toBe(true);
+    expect(k.trusted_publisher?.matched?.id).toBe('pub-2');
+    const branch = tag.replace('tags/v2.0.1', 'heads/main');
+    expect(signedViolation({ ...keyless(branch), publishers: [contoso, ci] })?.message).toMatch(
+      /saw keyless identity ".*heads\/main" \(issuer .*\); .*publisher "Contoso CI" wants SAN/,
+    );
+  });
+
+  it('keeps the no-signature message, with publishers or without', () => {
+    const none = { ...compliant(), signature: null };
+    expect(signedViolation(none)?.message).toBe(
+      'No verified code signature is attached to the artifact.',
+    );
+    const withPublishers = evaluatePolicy({ ...none, publishers: [contoso] }, config, []);
+    expect(withPublishers.violations[0]!.message).toBe(
+      'No verified code signature is attached to the artifact.',
+    );
+    expect(withPublishers.trusted_publisher).toEqual({
+      in_force: [{ id: 'pub-1', revision: 2 }],
+      matched: null,
+    });
   });
 });

@@ -10,6 +10,7 @@ import {
   validateDetection,
   validateRollbackPlan,
 } from '../intents/intent-rules.js';
+import { matchPublisher, type PublisherRule, signerOf } from '../publishers/publisher-match.js';
 import type { PolicyConfig } from './policy-set.js';
 import { RULES, type RuleId, type RuleSeverity } from './rule-catalogue.js';
 
@@ -30,6 +31,16 @@ export interface PolicyInput {
   findings: Finding[] | null;
   lab: TestResultsSummary | null;
   ring0: TestResultsSummary | null;
+  /** The trusted publishers in force at evaluation time, in matching order. */
+  publishers: readonly PublisherRule[];
+}
+
+/** What artifact_signed relied on, once any publisher is configured (packs record it). */
+export interface PublisherFacts {
+  /** The publishers in force, by id and revision, in matching order. */
+  in_force: { id: string; revision: number }[];
+  /** The publisher the signer matched, or null (no signature, or no match). */
+  matched: { id: string; name: string; revision: number } | null;
 }
 
 /** An approved, unexpired exception as policy sees it: what its scope names. */
@@ -58,6 +69,8 @@ export interface PolicyResult {
   /** Ids of the exceptions that waived at least one thing. */
   exceptions_applied: string[];
   rules_checked: RuleId[];
+  /** Present when artifact_signed was checked with publishers configured. */
+  trusted_publisher?: PublisherFacts;
 }
 
 type Check = (
@@ -67,15 +80,49 @@ type Check = (
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/**
+ * DESIGN "Trusted publishers": with no publisher configured, a verified X.509 or Authenticode
+ * signature (its chain valid to a trust anchor) is trusted, as before publishers existed; a
+ * keyless one is not, since anyone can get a Fulcio certificate for some identity. Once any
+ * publisher is configured, the signer must match one.
+ */
+function judgeSignature(input: PolicyInput): { problem: string | null; facts?: PublisherFacts } {
+  const { signature, publishers } = input;
+  if (publishers.length === 0) {
+    if (!signature) return { problem: 'No verified code signature is attached to the artifact.' };
+    if (signature.identity) {
+      return {
+        problem:
+          `The keyless Sigstore signature by ${signerOf(signature)} is not trusted: no trusted ` +
+          'publisher is configured, and anyone can obtain a Fulcio certificate for some identity. ' +
+          'Add a trusted publisher whose sigstore_identity names it.',
+      };
+    }
+    return { problem: null };
+  }
+  const inForce = publishers.map((p) => ({ id: p.id, revision: p.revision }));
+  if (!signature) {
+    return {
+      problem: 'No verified code signature is attached to the artifact.',
+      facts: { in_force: inForce, matched: null },
+    };
+  }
+  const match = matchPublisher(signature, publishers);
+  if (match.matched) {
+    const { id, name, revision } = match.matched;
+    return { problem: null, facts: { in_force: inForce, matched: { id, name, revision } } };
+  }
+  return {
+    problem: `The signature verifies, but its signer matches no trusted publisher: saw ${match.signer}; ${match.why}.`,
+    facts: { in_force: inForce, matched: null },
+  };
+}
+
 const CHECKS: Record<RuleId, Check> = {
-  artifact_signed: (input) =>
-    input.signature
-      ? null
-      : {
-          message: 'No verified code signature is attached to the artifact.',
-          finding_ids: [],
-          component_ids: [],
-        },
+  artifact_signed: (input) => {
+    const { problem } = judgeSignature(input);
+    return problem === null ? null : { message: problem, finding_ids: [], component_ids: [] };
+  },
   vuln_scan_present: (input) =>
     input.findings
       ? null
@@ -269,11 +316,13 @@ export function evaluatePolicy(
     }
     violations.push(violation);
   }
+  const facts = rulesChecked.includes('artifact_signed') ? judgeSignature(input).facts : undefined;
   return {
     approved: violations.length === 0,
     violations,
     waived,
     exceptions_applied: [...applied].sort(),
     rules_checked: rulesChecked,
+    ...(facts ? { trusted_publisher: facts } : {}),
   };
 }

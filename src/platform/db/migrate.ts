@@ -10,6 +10,8 @@ import { blobParts } from './migrations/0007-blob-parts.js';
 import { cab } from './migrations/0008-cab.js';
 import { notifications } from './migrations/0009-notifications.js';
 import { sessions } from './migrations/0010-sessions.js';
+import { publishers } from './migrations/0011-publishers.js';
+import { artifactSignatures } from './migrations/0012-artifact-signatures.js';
 
 /** The one migration list; every entry runs on both SQLite and PostgreSQL. */
 function migrationsFor(database: Database): Record<string, Migration> {
@@ -24,6 +26,8 @@ function migrationsFor(database: Database): Record<string, Migration> {
     '0008_cab': cab(database.dialect),
     '0009_notifications': notifications(database.dialect),
     '0010_sessions': sessions(),
+    '0011_publishers': publishers(),
+    '0012_artifact_signatures': artifactSignatures(),
   };
 }
 

@@ -110,6 +110,8 @@ export interface ArtifactsTable {
   content_stored: boolean | number;
   created_by: string;
   created_at: string;
+  /** JSON: the embedded (Authenticode) signature read at upload; see 0012-artifact-signatures. */
+  embedded_signature: string | null;
 }
 
 export interface IntentsTable {
@@ -163,6 +165,41 @@ export interface TrustAnchorsTable {
   pem: string;
   not_before: string;
   not_after: string;
+  created_by: string;
+  created_at: string;
+  removed_at: string | null;
+  removed_by: string | null;
+}
+
+/** A publisher an admin trusts (0011-publishers); at least one of subject and identity is set. */
+export interface TrustedPublishersTable {
+  id: string;
+  name: string;
+  name_key: string;
+  /** RFC 4514 attributes that must all appear in the signer's subject. */
+  x509_subject: string | null;
+  /** Sigstore keyless identity: SAN pattern (`*` only at the end) and exact OIDC issuer. */
+  sigstore_san: string | null;
+  sigstore_issuer: string | null;
+  revision: number;
+  created_by: string;
+  created_at: string;
+  updated_by: string;
+  updated_at: string;
+  removed_at: string | null;
+  removed_by: string | null;
+}
+
+/** A Sigstore trusted_root.json an admin supplied (0011-publishers). */
+export interface SigstoreRootsTable {
+  id: string;
+  name: string;
+  media_type: string;
+  sha256: string;
+  /** RFC 8785 canonical JSON of the document as uploaded. */
+  document: string;
+  /** JSON: what the document holds (counts, log URLs, CA subjects). */
+  summary: string;
   created_by: string;
   created_at: string;
   removed_at: string | null;
@@ -424,6 +461,8 @@ export interface DatabaseSchema {
   intents: IntentsTable;
   evidence_items: EvidenceItemsTable;
   trust_anchors: TrustAnchorsTable;
+  trusted_publishers: TrustedPublishersTable;
+  sigstore_roots: SigstoreRootsTable;
   policy_sets: PolicySetsTable;
   evidence_packs: EvidencePacksTable;
   evidence_pack_documents: EvidencePackDocumentsTable;
