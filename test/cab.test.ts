@@ -644,6 +644,8 @@ describe.each(dbKinds)('CAB workflow on %s', (kind) => {
     expect(row).toMatchObject({
       app_name: '7-Zip',
       plane: 'intune',
+      submitted_by: sub.id,
+      submitted_by_email: sub.email,
       finding_counts: expect.any(Object),
       votes_so_far: expect.any(Object),
     });
@@ -658,6 +660,8 @@ describe.each(dbKinds)('CAB workflow on %s', (kind) => {
 
   it('shows a request whole: pack summary, risk, policy, audit events', async () => {
     const { request } = await pending('caution');
+    // The submit answer names the submitter as every later read does.
+    expect(request.submitted_by_email).toBe(sub.email);
     await t.call({
       method: 'POST',
       url: `/api/v1/cab/${request.id}/comments`,
@@ -674,6 +678,8 @@ describe.each(dbKinds)('CAB workflow on %s', (kind) => {
     const detail = await show(request.id);
     expect(detail).toMatchObject({
       recommendation: 'CAUTION',
+      submitted_by: sub.id,
+      submitted_by_email: sub.email,
       comments: [{ author: cab1.id, text: 'why no signature?' }],
       pack_summary: {
         artifact: { sha256: detail.artifact_sha256 },

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { intentFields, STANDARD_RINGS } from '../src/demo/intent-fields.js';
 import type { IntentFields } from '../src/intents/intent-rules.js';
 import type { TestApp, TestUser } from './test-app.js';
 
@@ -39,44 +40,19 @@ export const sha256 = (bytes: Buffer | string): string =>
 
 /** DESIGN.md's example intent, for an artifact given by digest: the one copy tests share. */
 export function exampleIntent(artifactSha256: string): IntentFields {
-  return {
-    app_name: '7-Zip',
-    app_version: '24.08',
-    plane: 'intune',
-    artifact_sha256: artifactSha256,
-    install_command: '7z2408-x64.exe /S',
-    install_timeout_seconds: 600,
-    uninstall_command: '"C:\\Program Files\\7-Zip\\Uninstall.exe" /S',
-    uninstall_timeout_seconds: 300,
-    detection_method: 'registry',
-    detection_query: 'HKLM\\SOFTWARE\\7-Zip:Path',
-    rollout_plan: {
-      rings: [
-        {
-          name: 'ring0',
-          target_group: 'IT-Lab',
-          size: 25,
-          start_offset_hours: 0,
-          duration_hours: 48,
-          exclusions: [],
-        },
-        {
-          name: 'ring1',
-          target_group: 'Pilot',
-          size: 500,
-          start_offset_hours: 48,
-          duration_hours: 72,
-          exclusions: ['Kiosks'],
-        },
-      ],
+  return intentFields(
+    {
+      name: '7-Zip',
+      version: '24.08',
+      previous: '23.01',
+      plane: 'intune',
+      file: '7z2408-x64.exe',
+      justification: 'Security update',
+      detection_query: 'HKLM\\SOFTWARE\\7-Zip:Path',
+      rings: STANDARD_RINGS.slice(0, 2),
     },
-    rollback_plan: {
-      strategy: 'reinstall_previous',
-      previous_version: '23.01',
-      steps: ['uninstall 24.08', 'install 23.01'],
-    },
-    justification: 'Security update',
-  };
+    artifactSha256,
+  );
 }
 
 /** Uploads a fresh random artifact and creates an intent for it; returns both. */

@@ -91,6 +91,7 @@ const summaryShape = {
   exception_ids: z.array(z.string()),
   submitted_at: z.string(),
   submitted_by: z.string(),
+  submitted_by_email: z.string().nullable(),
   submission_justification: z.string(),
   status: z.enum(CAB_STATUSES),
   approvals_required: z.number().int(),

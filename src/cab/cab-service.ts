@@ -241,6 +241,8 @@ export class CabService {
       exception_count: exceptionIds.length,
       submitted_at: at,
       submitted_by: ctx.actorId,
+      // The answer names the submitter as every later read does (one lookup, by key).
+      submitted_by_email: (await this.#d.people.getUser(ctx.actorId, trx)).email,
       submission_justification: input.justification,
       status: 'pending',
       approvals_required: status === 'auto_approved' ? 0 : requirement.approvals,

@@ -65,6 +65,8 @@ export interface CabRequestRecord {
   superseded_by: string | null;
   revision: number;
   updated_at: string;
+  /** Read from users with the row (never written): null for a record not yet read back. */
+  submitted_by_email?: string | null;
 }
 
 export interface VoteRecord {
@@ -156,7 +158,9 @@ function toRow(r: CabRequestRecord): CabRequestsTable {
   };
 }
 
-function toRecord(row: CabRequestsTable): CabRequestRecord {
+type RequestRow = CabRequestsTable & { submitted_by_email?: string | null };
+
+function toRecord(row: RequestRow): CabRequestRecord {
   return {
     ...row,
     change_type: row.change_type as ChangeType,
@@ -178,6 +182,23 @@ function toRecord(row: CabRequestsTable): CabRequestRecord {
     stale_reasons: JSON.parse(row.stale_reasons) as StaleReason[],
     revision: Number(row.revision),
   };
+}
+
+/**
+ * Every read of a request: the row and the submitter's email, from one statement (a scalar
+ * subquery rather than a join, so the row lock of FOR UPDATE stays on cab_requests alone).
+ */
+function selectRequests(db: Executor) {
+  return db
+    .selectFrom('cab_requests')
+    .selectAll('cab_requests')
+    .select((eb) =>
+      eb
+        .selectFrom('users')
+        .select('users.email')
+        .whereRef('users.id', '=', 'cab_requests.submitted_by')
+        .as('submitted_by_email'),
+    );
 }
 
 export async function insertRequest(db: Executor, record: CabRequestRecord): Promise<void> {
@@ -204,11 +225,7 @@ export async function updateRequest(
 }
 
 export async function findRequest(db: Executor, id: string): Promise<CabRequestRecord | null> {
-  const row = await db
-    .selectFrom('cab_requests')
-    .selectAll()
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const row = await selectRequests(db).where('id', '=', id).executeTakeFirst();
   return row ? toRecord(row) : null;
 }
 
@@ -217,7 +234,7 @@ export async function findRequestForUpdate(
   dialect: DialectName,
   id: string,
 ): Promise<CabRequestRecord | null> {
-  const query = trx.selectFrom('cab_requests').selectAll().where('id', '=', id);
+  const query = selectRequests(trx).where('id', '=', id);
   const row = await forUpdate(query, dialect).executeTakeFirst();
   return row ? toRecord(row) : null;
 }
@@ -226,11 +243,7 @@ export async function findRequestOfPack(
   db: Executor,
   packId: string,
 ): Promise<CabRequestRecord | null> {
-  const row = await db
-    .selectFrom('cab_requests')
-    .selectAll()
-    .where('pack_id', '=', packId)
-    .executeTakeFirst();
+  const row = await selectRequests(db).where('pack_id', '=', packId).executeTakeFirst();
   return row ? toRecord(row) : null;
 }
 
@@ -240,9 +253,7 @@ export async function pendingOfIntentForUpdate(
   dialect: DialectName,
   intentId: string,
 ): Promise<CabRequestRecord[]> {
-  const query = trx
-    .selectFrom('cab_requests')
-    .selectAll()
+  const query = selectRequests(trx)
     .where('intent_id', '=', intentId)
     .where('status', '=', 'pending')
     .orderBy('id');
@@ -288,7 +299,7 @@ export async function listRequests(
 ): Promise<CabRequestRecord[]> {
   const column = filters.sort.replace('-', '') as 'risk_score' | 'submitted_at';
   const descending = filters.sort.startsWith('-');
-  let query = db.selectFrom('cab_requests').selectAll();
+  let query = selectRequests(db);
   if (filters.statuses) {
     query =
       filters.statuses.length === 1

@@ -30,6 +30,8 @@ export interface CabRequestSummary {
   exception_ids: string[];
   submitted_at: string;
   submitted_by: string;
+  /** The submitter's email, so a queue reads as people rather than ids. */
+  submitted_by_email: string | null;
   submission_justification: string;
   status: CabRequestRecord['status'];
   approvals_required: number;
@@ -70,6 +72,7 @@ export function summaryOf(r: CabRequestRecord): CabRequestSummary {
     exception_ids: r.exception_ids,
     submitted_at: r.submitted_at,
     submitted_by: r.submitted_by,
+    submitted_by_email: r.submitted_by_email ?? null,
     submission_justification: r.submission_justification,
     status: r.status,
     approvals_required: r.approvals_required,

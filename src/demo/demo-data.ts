@@ -14,6 +14,7 @@ import type { Role } from '../identity/roles.js';
 import type { Context } from '../platform/context.js';
 import { type DemoCorpus, strictFleetScan, trivyBlockingFindings } from './demo-corpus.js';
 import { createDemoPki, type DemoPki } from './demo-pki.js';
+import { intentFields } from './intent-fields.js';
 
 export const DEMO_ADMIN_EMAIL = 'demo-admin@example.org';
 
@@ -260,73 +261,6 @@ const APPS: App[] = [
   },
 ];
 
-const WINDOWS: Plane[] = ['intune', 'configmgr'];
-
-function intentBody(app: App, artifactSha256: string) {
-  const windows = WINDOWS.includes(app.plane);
-  const slug = app.name.replace(/[^A-Za-z0-9]+/g, '');
-  return {
-    app_name: app.name,
-    app_version: app.version,
-    plane: app.plane,
-    artifact_sha256: artifactSha256,
-    install_command: windows
-      ? app.file.endsWith('.msi')
-        ? `msiexec /i ${app.file} /qn`
-        : `${app.file} /S`
-      : app.plane === 'jamf'
-        ? `installer -pkg ${app.file} -target /`
-        : `apt-get install -y ./${app.file}`,
-    install_timeout_seconds: 600,
-    uninstall_command: windows
-      ? `"C:\\Program Files\\${app.name}\\Uninstall.exe" /S`
-      : app.plane === 'jamf'
-        ? `rm -rf "/Applications/${app.name}.app"`
-        : `apt-get remove -y ${slug.toLowerCase()}`,
-    uninstall_timeout_seconds: 300,
-    detection_method: windows ? 'registry' : 'file',
-    detection_query: windows
-      ? `HKLM\\SOFTWARE\\${slug}:Version`
-      : app.plane === 'jamf'
-        ? `/Applications/${app.name}.app`
-        : `/usr/bin/${slug.toLowerCase()}`,
-    rollout_plan: {
-      rings: [
-        {
-          name: 'ring0',
-          target_group: 'IT-Lab',
-          size: 25,
-          start_offset_hours: 0,
-          duration_hours: 48,
-          exclusions: [],
-        },
-        {
-          name: 'ring1',
-          target_group: 'Pilot',
-          size: 500,
-          start_offset_hours: 48,
-          duration_hours: 72,
-          exclusions: ['Kiosks'],
-        },
-        {
-          name: 'ring2',
-          target_group: 'Broad',
-          size: 8000,
-          start_offset_hours: 120,
-          duration_hours: 168,
-          exclusions: ['Kiosks'],
-        },
-      ],
-    },
-    rollback_plan: {
-      strategy: 'reinstall_previous',
-      previous_version: app.previous,
-      steps: [`uninstall ${app.version}`, `install ${app.previous}`],
-    },
-    justification: app.justification,
-  };
-}
-
 /** Stand-in installer bytes: deterministic per app and version, so digests are stable. */
 function artifactBytes(app: App): Buffer {
   const seed = createHash('sha256').update(`cabinet demo ${app.name} ${app.version}`).digest();
@@ -510,7 +444,7 @@ async function buildIntent(
   const query = new URLSearchParams({ filename: spec.file, publisher: spec.publisher });
   const uploaded = await api.call(sub, 'POST', `/api/v1/artifacts?${query}`, artifactBytes(spec));
   const artifactSha256 = uploaded.json<{ sha256: string }>().sha256;
-  const intent = await api.call(sub, 'POST', '/api/v1/intents', intentBody(spec, artifactSha256));
+  const intent = await api.call(sub, 'POST', '/api/v1/intents', intentFields(spec, artifactSha256));
   const intentId = intent.json<{ id: string }>().id;
   const add = (q: string, body: Buffer | string) => addEvidence(api, sub, intentId, q, body);
 

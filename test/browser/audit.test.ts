@@ -5,9 +5,8 @@
  * queues a dead webhook message again. CABINET_SCREENSHOTS=1 also writes
  * docs/screenshots/{audit,outbox}.png.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,8 +19,10 @@ import {
   ensureBuilt,
   expectAccessible,
   launchChromium,
-  ROOT,
-  SCREENSHOTS,
+  listen,
+  type Served,
+  screenshot,
+  signIn,
   watchPage,
 } from './browser-harness.js';
 
@@ -42,6 +43,7 @@ describe('the audit and outbox screens in a browser', () => {
   let world: CabWorld;
   let browser: Browser;
   let context: BrowserContext;
+  let served: Served;
   let base: string;
   let auditor: TestUser;
   let submitter: TestUser;
@@ -102,8 +104,8 @@ describe('the audit and outbox screens in a browser', () => {
     if (submitted.statusCode !== 201) throw new Error(`submit: ${submitted.body}`);
     requestId = submitted.json<{ id: string }>().id;
 
-    const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
-    base = address.replace('localhost', '127.0.0.1');
+    served = await listen(t);
+    base = served.base;
     browser = await launchChromium();
     context = await browser.newContext({
       viewport: { width: 1280, height: 800 },
@@ -116,7 +118,7 @@ describe('the audit and outbox screens in a browser', () => {
     await context?.close();
     await browser?.close();
     world?.dispose();
-    await t?.close();
+    await served?.close();
   });
 
   it('an auditor filters and pages the audit log, verifies the chain, downloads a bundle', async () => {
@@ -124,9 +126,8 @@ describe('the audit and outbox screens in a browser', () => {
     const { consoleErrors, failed, apiCalls } = watchPage(page);
 
     await page.goto(`${base}/audit?limit=3`);
-    await page.getByLabel('API token').fill(auditor.token);
     const before = apiCalls.length;
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, auditor.token);
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     const rows = page.locator('table.audit tbody tr');
     await expect.poll(() => rows.count()).toBe(3);
@@ -176,10 +177,16 @@ describe('the audit and outbox screens in a browser', () => {
     const result = page.locator('.verify-result');
     await expect.poll(() => result.textContent()).toMatch(/Chain verified: \d+ events checked/);
     await expectAccessible(page, 'audit log, verified');
-    if (SCREENSHOTS) {
-      mkdirSync(join(ROOT, 'docs', 'screenshots'), { recursive: true });
-      await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'audit.png') });
-    }
+    await screenshot(page, 'audit');
+
+    // A time window from the URL: nothing happened after tomorrow; the field shows the bound.
+    const tomorrow = new Date(t.clock.now().getTime() + 86_400_000).toISOString();
+    await page.goto(`${base}/audit?from=${encodeURIComponent(tomorrow)}`);
+    await expect
+      .poll(() => page.locator('table.audit tbody').textContent())
+      .toBe('No events match these filters.');
+    await expect(page.getByLabel('From').inputValue()).resolves.toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(apiCalls.at(-1)).toBe('GET /api/v1/audit/events');
 
     // The request's pack: its offline bundle, downloaded as a file.
     await page.goto(`${base}/requests/${requestId}`);
@@ -207,8 +214,7 @@ describe('the audit and outbox screens in a browser', () => {
     await page.goto(`${base}/`);
     // The auditor's session is still the context's: sign out first.
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByLabel('API token').fill(t.admin.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, t.admin.token);
     await page.getByRole('heading', { name: 'CAB queue' }).waitFor();
     await page.getByRole('link', { name: 'Outbox' }).click();
     await page.getByRole('heading', { name: 'Outbox' }).waitFor();
@@ -227,10 +233,7 @@ describe('the audit and outbox screens in a browser', () => {
     await expect.poll(() => log.locator('table.attempts tbody tr').count()).toBe(MAX_ATTEMPTS);
     expect(apiCalls.at(-1)).toBe(`GET /api/v1/outbox/${deadId}`);
     await expectAccessible(page, 'outbox attempt log');
-    if (SCREENSHOTS) {
-      mkdirSync(join(ROOT, 'docs', 'screenshots'), { recursive: true });
-      await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'outbox.png') });
-    }
+    await screenshot(page, 'outbox');
 
     // Retry: pending again, its attempts kept; the dead list is empty now.
     await page.getByRole('button', { name: 'Retry delivery' }).click();
@@ -259,8 +262,7 @@ describe('the audit and outbox screens in a browser', () => {
     const page = await fresh.newPage();
     const { consoleErrors, failed } = watchPage(page);
     await page.goto(`${base}/audit`);
-    await page.getByLabel('API token').fill(auditor.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, auditor.token);
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     await page.getByRole('button', { name: 'Verify chain' }).click();
     const result = page.locator('.verify-result');

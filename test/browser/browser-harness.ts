@@ -3,11 +3,12 @@
  * playwright-core, axe-core, and a watch on a page's console errors, failed requests and API
  * calls. Each test file builds its own server and data (see dashboard.test.ts).
  */
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import type { TestApp } from '../test-app.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const WEB = join(ROOT, 'web');
@@ -124,4 +125,37 @@ export function watchPage(page: Page): PageWatch {
     }
   });
   return watch;
+}
+
+export interface Served {
+  /** `http://127.0.0.1:<port>`: the dashboard and the API of this test's app. */
+  base: string;
+  /** Stops listening and closes the app (its database included). */
+  close(): Promise<void>;
+}
+
+/** Starts the test's app on an ephemeral loopback port, for the browser to reach it. */
+export async function listen(t: TestApp): Promise<Served> {
+  const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
+  // Fastify may name the address localhost; the cookie and CSP are for the literal address.
+  return { base: address.replace('localhost', '127.0.0.1'), close: () => t.close() };
+}
+
+/**
+ * Signs in on the sign-in screen the page shows (the app shows it for any screen without a
+ * session) and waits until the screen asked for replaces it.
+ */
+export async function signIn(page: Page, token: string): Promise<void> {
+  const heading = page.getByRole('heading', { name: 'cabinet — sign in' });
+  await heading.waitFor();
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await heading.waitFor({ state: 'hidden' });
+}
+
+/** Writes docs/screenshots/<name>.png when CABINET_SCREENSHOTS=1; nothing otherwise. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(join(ROOT, 'docs', 'screenshots'), { recursive: true });
+  await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', `${name}.png`) });
 }

@@ -4,8 +4,6 @@
  * serving the freshly built web/dist. Data is made through the API (test/cab-fixtures.ts).
  * CABINET_SCREENSHOTS=1 also writes docs/screenshots/{queue,request-detail,gate}.png.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CabWorld, cabWorld } from '../cab-fixtures.js';
@@ -15,8 +13,10 @@ import {
   ensureBuilt,
   expectAccessible,
   launchChromium,
-  ROOT,
-  SCREENSHOTS,
+  listen,
+  type Served,
+  screenshot,
+  signIn,
   watchPage,
 } from './browser-harness.js';
 
@@ -38,6 +38,7 @@ describe('the CAB dashboard in a browser', () => {
   let world: CabWorld;
   let browser: Browser;
   let context: BrowserContext;
+  let served: Served;
   let base: string;
   let member: TestUser;
   let submitter: TestUser;
@@ -72,8 +73,8 @@ describe('the CAB dashboard in a browser', () => {
     const v2 = await world.generate(main.intentId, submitter);
     mainId = await submit(t, submitter, v2.id);
 
-    const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
-    base = address.replace('localhost', '127.0.0.1');
+    served = await listen(t);
+    base = served.base;
     browser = await launchChromium();
     // The server's CSP allows only its own scripts; axe-core is injected by the test.
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
@@ -83,7 +84,7 @@ describe('the CAB dashboard in a browser', () => {
     await context?.close();
     await browser?.close();
     world?.dispose();
-    await t?.close();
+    await served?.close();
   });
 
   it('a CAB member approves with a condition; the submitter is refused their own', async () => {
@@ -94,9 +95,8 @@ describe('the CAB dashboard in a browser', () => {
     await page.goto(`${base}/?limit=2`);
     await page.getByRole('heading', { name: 'cabinet — sign in' }).waitFor();
     await expectAccessible(page, 'sign-in');
-    await page.getByLabel('API token').fill(member.token);
     const before = apiCalls.length;
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, member.token);
     await page.getByRole('heading', { name: 'CAB queue' }).waitFor();
     const rows = page.locator('table.queue tbody tr');
     await expect.poll(() => rows.count()).toBe(2);
@@ -104,10 +104,7 @@ describe('the CAB dashboard in a browser', () => {
     expect(apiCalls.slice(before)).toEqual(['POST /api/v1/session', 'GET /api/v1/cab/pending']);
     await expect.poll(() => page.locator('table.queue').textContent()).toContain('0 / 1');
     await expectAccessible(page, 'queue');
-    if (SCREENSHOTS) {
-      mkdirSync(join(ROOT, 'docs', 'screenshots'), { recursive: true });
-      await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'queue.png') });
-    }
+    await screenshot(page, 'queue');
 
     // The next page: one more call with the API's cursor, one row.
     const beforeNext = apiCalls.length;
@@ -126,9 +123,7 @@ describe('the CAB dashboard in a browser', () => {
     const diff = page.locator('section[aria-labelledby="diff"]');
     await expect.poll(() => diff.textContent()).toMatch(/Version 1\.0 → 1\.1/);
     await expectAccessible(page, 'request detail');
-    if (SCREENSHOTS) {
-      await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'request-detail.png') });
-    }
+    await screenshot(page, 'request-detail');
 
     // Approve with a blocking condition before ring1: one approval decides a LOW request.
     await page.getByRole('button', { name: 'Add a condition' }).click();
@@ -148,17 +143,13 @@ describe('the CAB dashboard in a browser', () => {
     await page.getByLabel('Ring', { exact: true }).selectOption('ring1');
     await page.getByText('Ring ring1: may not start').waitFor();
     await expectAccessible(page, 'gate');
-    if (SCREENSHOTS) {
-      await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'gate.png') });
-    }
+    await screenshot(page, 'gate');
 
     // Sign out; the submitter signs in and tries to approve their own request.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'cabinet — sign in' }).waitFor();
     await page.goto(`${base}/requests/${ownId}`);
-    await page.getByRole('heading', { name: 'cabinet — sign in' }).waitFor();
-    await page.getByLabel('API token').fill(submitter.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, submitter.token);
     await page.getByRole('heading', { name: '7-Zip' }).waitFor();
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
     const refusal = page.locator('.refusal');
@@ -193,8 +184,7 @@ describe('the CAB dashboard in a browser', () => {
       }
     });
     await page.goto(`${base}/`);
-    await page.getByLabel('API token').fill(member.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, member.token);
     await page.getByRole('heading', { name: 'CAB queue' }).waitFor();
     // Sessions last 8 hours on the server's clock; the browser still holds the cookie.
     t.clock.advance(9 * 3_600_000);

@@ -8,7 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CabWorld, cabWorld, FLUENTD_CRITICAL } from '../cab-fixtures.js';
 import { addEvidence } from '../intake-fixtures.js';
 import { startTestApp, type TestApp, type TestUser } from '../test-app.js';
-import { ensureBuilt, expectAccessible, launchChromium, watchPage } from './browser-harness.js';
+import {
+  ensureBuilt,
+  expectAccessible,
+  launchChromium,
+  listen,
+  type Served,
+  screenshot,
+  signIn,
+  watchPage,
+} from './browser-harness.js';
 
 /** `YYYY-MM-DDTHH:mm` in the browser's (and this process's) local time, for datetime-local. */
 function localInput(date: Date): string {
@@ -21,6 +30,7 @@ describe('the exceptions screen in a browser', () => {
   let world: CabWorld;
   let browser: Browser;
   let context: BrowserContext;
+  let served: Served;
   let base: string;
   let submitter: TestUser;
   let reviewer: TestUser;
@@ -62,8 +72,8 @@ describe('the exceptions screen in a browser', () => {
     const added = await addEvidence(t, writer, writerIntent, 'kind=test_results', lab);
     if (added.statusCode >= 300) throw new Error(`evidence: ${added.body}`);
 
-    const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
-    base = address.replace('localhost', '127.0.0.1');
+    served = await listen(t);
+    base = served.base;
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
   }, 120_000);
@@ -71,14 +81,12 @@ describe('the exceptions screen in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     world?.dispose();
-    await t?.close();
+    await served?.close();
   });
 
-  async function signIn(page: Page, as: TestUser): Promise<void> {
-    await page.goto(`${base}/exceptions`);
-    await page.getByRole('heading', { name: 'cabinet — sign in' }).waitFor();
-    await page.getByLabel('API token').fill(as.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+  async function signInTo(page: Page, as: TestUser, path = '/exceptions'): Promise<void> {
+    await page.goto(`${base}${path}`);
+    await signIn(page, as.token);
     await page.getByRole('heading', { name: 'Exceptions', level: 1 }).waitFor();
   }
 
@@ -92,10 +100,10 @@ describe('the exceptions screen in a browser', () => {
 
   it('a submitter requests, a reviewer approves, the requester is refused their own', async () => {
     const page = await context.newPage();
-    const { consoleErrors, failed } = watchPage(page);
+    const { consoleErrors, failed, apiCalls } = watchPage(page);
 
     // The submitter requests an exception through the form.
-    await signIn(page, submitter);
+    await signInTo(page, submitter);
     await expectAccessible(page, 'exceptions (submitter)');
     await page.getByLabel('Exception type').selectOption('vuln_critical');
     await page.getByLabel('Artifact SHA-256').fill(sha);
@@ -117,7 +125,7 @@ describe('the exceptions screen in a browser', () => {
     await signOut(page);
 
     // The security reviewer approves it: the status changes on the screen.
-    await signIn(page, reviewer);
+    await signInTo(page, reviewer);
     await expect(page.getByRole('heading', { name: 'Request an exception' }).count()).resolves.toBe(
       0,
     );
@@ -126,6 +134,31 @@ describe('the exceptions screen in a browser', () => {
     // The other one expires in 5 days: said in words, not colour alone.
     await expect.poll(() => item(page, dualSha).textContent()).toContain('Expires soon');
     await expectAccessible(page, 'exceptions (reviewer)');
+    await screenshot(page, 'exceptions');
+
+    // Filters live in the URL and each is one list call: expiring within 7 days leaves the
+    // 5-day one; the artifact digest leaves the submitter's; clearing both shows the two.
+    const list = page.locator('ul.exceptions > li');
+    const beforeFilter = apiCalls.length;
+    await page.getByLabel('Expiring').selectOption('7');
+    await expect.poll(() => list.count()).toBe(1);
+    await expect.poll(() => list.first().textContent()).toContain(dualSha.slice(0, 12));
+    await page.waitForLoadState('networkidle');
+    expect(apiCalls.slice(beforeFilter)).toEqual(['GET /api/v1/exceptions']);
+    expect(new URL(page.url()).searchParams.get('expiring')).toBe('7');
+    await page.getByLabel('Expiring').selectOption('0');
+    await page.getByLabel('Artifact digest (SHA-256)').fill(sha);
+    await page.getByRole('button', { name: 'Show artifact' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('artifact')).toBe(sha);
+    await expect.poll(() => list.count()).toBe(1);
+    await expect.poll(() => list.first().textContent()).toContain(sha.slice(0, 12));
+    // Reloaded, the screen reads its filters back from the URL.
+    await page.reload();
+    await expect.poll(() => list.count()).toBe(1);
+    await expect(page.getByLabel('Artifact digest (SHA-256)').inputValue()).resolves.toBe(sha);
+    await page.getByRole('button', { name: 'Any artifact' }).click();
+    await expect.poll(() => list.count()).toBe(2);
+    await expectAccessible(page, 'exceptions (filtered)');
     await pending.getByLabel(/Verification steps/).fill('GPO applied on all ring0 devices');
     await pending.getByRole('button', { name: 'Approve', exact: true }).click();
     await expect.poll(() => pending.locator('.badge').textContent()).toBe('Approved');
@@ -134,7 +167,9 @@ describe('the exceptions screen in a browser', () => {
     await signOut(page);
 
     // The requester, also a security reviewer, is refused approving their own, in the server's words.
-    await signIn(page, dual);
+    await signInTo(page, dual, '/exceptions?requester=mine');
+    await expect.poll(() => page.locator('ul.exceptions > li').count()).toBe(1);
+    await expect(page.getByLabel('Requested by').inputValue()).resolves.toBe('mine');
     const own = item(page, dualSha);
     await own.getByLabel(/Verification steps/).fill('I checked it myself');
     await own.getByRole('button', { name: 'Approve', exact: true }).click();
@@ -167,8 +202,7 @@ describe('the exceptions screen in a browser', () => {
     const page = await fresh.newPage();
     const { consoleErrors, failed } = watchPage(page);
     await page.goto(`${base}/`);
-    await page.getByLabel('API token').fill(writer.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, writer.token);
     await page.getByRole('link', { name: 'My intents' }).click();
     await page.getByRole('heading', { name: 'My intents', level: 1 }).waitFor();
     const intents = page.locator('ul.intents > li');
@@ -177,6 +211,7 @@ describe('the exceptions screen in a browser', () => {
     const packs = page.locator('ul.packs > li');
     await expect.poll(() => packs.count()).toBe(1);
     await expectAccessible(page, 'my intents');
+    await screenshot(page, 'my-intents');
 
     await page.getByRole('button', { name: 'Generate pack' }).click();
     await expect.poll(() => packs.count()).toBe(2);
@@ -190,6 +225,17 @@ describe('the exceptions screen in a browser', () => {
     await link.click();
     await page.getByRole('heading', { name: '7-Zip' }).waitFor();
     expect(page.url()).toBe(`${base}${href}`);
+
+    // From the intent to its CAB requests: the queue filtered by the intent, in the URL.
+    await page.goBack();
+    await page.getByRole('link', { name: 'Requests of 7-Zip 24.08' }).click();
+    await page.getByRole('heading', { name: 'All CAB requests' }).waitFor();
+    expect(new URL(page.url()).searchParams.get('intent')).toBe(writerIntent);
+    const rows = page.locator('table.queue tbody tr');
+    await expect.poll(() => rows.count()).toBe(1);
+    await expect(rows.first().locator('a').getAttribute('href')).resolves.toBe(href);
+    await expect(rows.first().locator('td:nth-child(6)').textContent()).resolves.toBe(writer.email);
+    await expectAccessible(page, 'requests of one intent');
 
     expect(failed).toEqual([]);
     expect(consoleErrors).toEqual([]);

@@ -1,9 +1,10 @@
-import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type components, unwrap } from '../api/client';
 import type { paths } from '../api/schema';
 import { navigate, useLocation } from '../router';
 import { DateTime, humanize, ShortId } from '../ui/format';
+import { Pager, useCursorPages } from '../ui/paging';
 import { ErrorMessage, Loading } from '../ui/states';
 
 type EventsQuery = NonNullable<paths['/api/v1/audit/events']['get']['parameters']['query']>;
@@ -16,8 +17,27 @@ interface Filters {
   type: string;
   actor: string;
   subject: string;
+  correlation: string;
+  /** Bounds on created_at, as ISO instants (the inputs show them in local time). */
+  from: string;
+  to: string;
   order: 'asc' | 'desc';
   limit: number;
+}
+
+/** An ISO instant from the URL, or '' when it is not one. */
+function instant(value: string | null): string {
+  if (!value) return '';
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? '' : date.toISOString();
+}
+
+/** The value of a datetime-local input (local wall time, minutes) for an ISO instant. */
+function localInput(iso: string): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
 function readFilters(search: URLSearchParams): Filters {
@@ -26,6 +46,9 @@ function readFilters(search: URLSearchParams): Filters {
     type: search.get('type') ?? '',
     actor: search.get('actor') ?? '',
     subject: search.get('subject') ?? '',
+    correlation: search.get('correlation') ?? '',
+    from: instant(search.get('from')),
+    to: instant(search.get('to')),
     order: search.get('order') === 'asc' ? 'asc' : 'desc',
     limit: Number.isInteger(limit) && limit >= 1 && limit <= 200 ? limit : DEFAULT_LIMIT,
   };
@@ -33,7 +56,7 @@ function readFilters(search: URLSearchParams): Filters {
 
 function writeFilters(filters: Filters): string {
   const search = new URLSearchParams();
-  for (const key of ['type', 'actor', 'subject'] as const) {
+  for (const key of ['type', 'actor', 'subject', 'correlation', 'from', 'to'] as const) {
     if (filters[key]) search.set(key, filters[key]);
   }
   if (filters.order !== 'desc') search.set('order', filters.order);
@@ -50,6 +73,9 @@ async function fetchEvents(filters: Filters, cursor: string | undefined) {
     ...(filters.type ? { type: filters.type } : {}),
     ...(filters.actor ? { actor: filters.actor } : {}),
     ...(filters.subject ? { subject: filters.subject } : {}),
+    ...(filters.correlation ? { correlation_id: filters.correlation } : {}),
+    ...(filters.from ? { from: filters.from } : {}),
+    ...(filters.to ? { to: filters.to } : {}),
   };
   return unwrap(await api.GET('/api/v1/audit/events', { params: { query } }));
 }
@@ -63,8 +89,7 @@ export function Audit() {
       <h1>Audit log</h1>
       <VerifyChain />
       <FilterForm key={`form ${key}`} filters={filters} />
-      {/* Paging state belongs to one filter set: a new filter starts again at page 1. */}
-      <EventTable key={`table ${key}`} filters={filters} />
+      <EventTable filters={filters} />
     </main>
   );
 }
@@ -79,6 +104,7 @@ function FilterForm({ filters }: { filters: Filters }) {
         type: draft.type.trim(),
         actor: draft.actor.trim(),
         subject: draft.subject.trim(),
+        correlation: draft.correlation.trim(),
       }),
     );
   };
@@ -112,6 +138,31 @@ function FilterForm({ filters }: { filters: Filters }) {
         />
       </label>
       <label>
+        Correlation id
+        <input
+          type="text"
+          value={draft.correlation}
+          placeholder="from a response header"
+          onChange={(e) => setDraft({ ...draft, correlation: e.target.value })}
+        />
+      </label>
+      <label>
+        From
+        <input
+          type="datetime-local"
+          value={localInput(draft.from)}
+          onChange={(e) => setDraft({ ...draft, from: instant(e.target.value) })}
+        />
+      </label>
+      <label>
+        To
+        <input
+          type="datetime-local"
+          value={localInput(draft.to)}
+          onChange={(e) => setDraft({ ...draft, to: instant(e.target.value) })}
+        />
+      </label>
+      <label>
         Order
         <select
           value={draft.order}
@@ -138,14 +189,8 @@ function FilterForm({ filters }: { filters: Filters }) {
 }
 
 function EventTable({ filters }: { filters: Filters }) {
-  // The cursors of the pages seen so far: [undefined (page 1), cursor of page 2, …].
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors.at(-1);
-  const page = useQuery({
-    queryKey: ['audit-events', filters, cursor ?? null],
-    queryFn: () => fetchEvents(filters, cursor),
-    placeholderData: keepPreviousData,
-  });
+  const pages = useCursorPages(['audit-events', filters], (cursor) => fetchEvents(filters, cursor));
+  const page = pages.query;
   if (page.isPending) return <Loading what="the audit events" />;
   if (page.isError) {
     return <ErrorMessage error={page.error} what="the audit events" retry={() => page.refetch()} />;
@@ -153,7 +198,7 @@ function EventTable({ filters }: { filters: Filters }) {
   return (
     <>
       <table className="audit" aria-busy={page.isFetching}>
-        <caption className="visually-hidden">Audit events, page {cursors.length}</caption>
+        <caption className="visually-hidden">Audit events, page {pages.pageNumber}</caption>
         <thead>
           <tr>
             <th scope="col">Seq</th>
@@ -174,26 +219,7 @@ function EventTable({ filters }: { filters: Filters }) {
           )}
         </tbody>
       </table>
-      <nav aria-label="Pages" className="pager">
-        <button
-          type="button"
-          disabled={cursors.length === 1}
-          onClick={() => setCursors((c) => c.slice(0, -1))}
-        >
-          Previous page
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page.data.next_cursor || page.isPlaceholderData}
-          onClick={() => {
-            const next = page.data.next_cursor;
-            if (next) setCursors((c) => [...c, next]);
-          }}
-        >
-          Next page
-        </button>
-      </nav>
+      <Pager pages={pages} />
     </>
   );
 }

@@ -3,7 +3,7 @@ import { type FormEvent, useId, useState } from 'react';
 import { api, type CabRequest, unwrap } from '../api/client';
 import { Link } from '../router';
 import { hasRole, useSession } from '../session';
-import { Age, BandBadge, DateTime, humanize, ShortId, StatusBadge } from '../ui/format';
+import { Age, BandBadge, DateTime, humanize, Person, ShortId, StatusBadge } from '../ui/format';
 import { ErrorMessage, Loading, ProblemErrors, ReasonCode, Section } from '../ui/states';
 import { DiffView, type PackDiff } from './DiffView';
 import { RiskChart, type RiskResult } from './RiskChart';
@@ -144,7 +144,8 @@ function Overview({ r }: { r: CabRequest }) {
         </dd>
         <dt>Submitted</dt>
         <dd>
-          <DateTime iso={r.submitted_at} /> by <ShortId id={r.submitted_by} />
+          <DateTime iso={r.submitted_at} /> by{' '}
+          <Person id={r.submitted_by} email={r.submitted_by_email} />
         </dd>
         <dt>Justification</dt>
         <dd className="prose">{r.submission_justification}</dd>

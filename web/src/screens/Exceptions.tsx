@@ -1,8 +1,10 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { api, type components, unwrap } from '../api/client';
+import { Link, navigate, useLocation } from '../router';
 import { hasRole, useSession } from '../session';
 import { DateTime, humanize, ShortId } from '../ui/format';
+import { Pager, useCursorPages } from '../ui/paging';
 import { ErrorMessage, Loading, Section } from '../ui/states';
 import { Refusal } from './Detail';
 
@@ -20,41 +22,104 @@ const lines = (text: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+interface Filters {
+  status: '' | (typeof STATUSES)[number];
+  /** 'mine': the signed-in user's requests (the API filters by `requested_by`). */
+  requester: '' | 'mine';
+  artifact: string;
+  /** Live exceptions expiring within this many days; 0 for no bound. */
+  expiring: number;
+}
+
+const EXPIRING_CHOICES = [7, 30, 90] as const;
+
+function readFilters(search: URLSearchParams): Filters {
+  const status = search.get('status') ?? '';
+  const expiring = Number(search.get('expiring'));
+  const artifact = (search.get('artifact') ?? '').trim().toLowerCase();
+  return {
+    status: STATUSES.find((s) => s === status) ?? '',
+    requester: search.get('requester') === 'mine' ? 'mine' : '',
+    artifact: /^[0-9a-f]{64}$/.test(artifact) ? artifact : '',
+    expiring: Number.isInteger(expiring) && expiring >= 1 && expiring <= 3_650 ? expiring : 0,
+  };
+}
+
+function writeFilters(filters: Filters): string {
+  const search = new URLSearchParams();
+  if (filters.status) search.set('status', filters.status);
+  if (filters.requester) search.set('requester', filters.requester);
+  if (filters.artifact) search.set('artifact', filters.artifact);
+  if (filters.expiring) search.set('expiring', String(filters.expiring));
+  const text = search.toString();
+  return text ? `/exceptions?${text}` : '/exceptions';
+}
+
 export function Exceptions() {
   const { session } = useSession();
-  const [status, setStatus] = useState('');
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors.at(-1);
-  const statusId = useId();
-  const list = useQuery({
-    queryKey: [...EXCEPTIONS_KEY, status, cursor ?? null],
-    queryFn: async () =>
-      unwrap(
-        await api.GET('/api/v1/exceptions', {
-          params: {
-            query: {
-              limit: 50,
-              ...(cursor ? { cursor } : {}),
-              ...(status ? { status: status as (typeof STATUSES)[number] } : {}),
-            },
+  const { search } = useLocation();
+  const filters = readFilters(search);
+  const userId = session.user.id;
+  const pages = useCursorPages([...EXCEPTIONS_KEY, filters, userId], async (cursor) =>
+    unwrap(
+      await api.GET('/api/v1/exceptions', {
+        params: {
+          query: {
+            limit: 50,
+            ...(cursor ? { cursor } : {}),
+            ...(filters.status ? { status: filters.status } : {}),
+            ...(filters.requester === 'mine' ? { requested_by: userId } : {}),
+            ...(filters.artifact ? { artifact_sha256: filters.artifact } : {}),
+            ...(filters.expiring ? { expiring_within_days: filters.expiring } : {}),
           },
-        }),
-      ),
-  });
+        },
+      }),
+    ),
+  );
+  const list = pages.query;
   const reviewer = hasRole(session, 'security_reviewer');
   return (
     <main id="main">
       <h1>Exceptions</h1>
       {hasRole(session, 'submitter') ? <RequestForm /> : null}
       <Section title="Exception list" id="exception-list">
-        <label htmlFor={statusId}>Status</label>{' '}
+        <ExceptionFilters key={filters.artifact} filters={filters} />
+        {list.isPending ? (
+          <Loading what="exceptions" />
+        ) : list.isError ? (
+          <ErrorMessage error={list.error} what="exceptions" retry={() => list.refetch()} />
+        ) : list.data.exceptions.length === 0 ? (
+          <p>No exceptions match these filters.</p>
+        ) : (
+          <>
+            <ul className="exceptions" aria-busy={list.isFetching}>
+              {list.data.exceptions.map((x) => (
+                <ExceptionItem key={x.id} x={x} reviewer={reviewer} />
+              ))}
+            </ul>
+            <Pager pages={pages} />
+          </>
+        )}
+      </Section>
+    </main>
+  );
+}
+
+/** Selects apply at once; the artifact digest on Enter or the button (not per keystroke). */
+function ExceptionFilters({ filters }: { filters: Filters }) {
+  const [artifact, setArtifact] = useState(filters.artifact);
+  const set = (patch: Partial<Filters>) => navigate(writeFilters({ ...filters, ...patch }));
+  const apply = (event: FormEvent) => {
+    event.preventDefault();
+    set({ artifact: artifact.trim().toLowerCase() });
+  };
+  return (
+    <form className="filters" aria-label="Exception filters" onSubmit={apply}>
+      <label>
+        Status
         <select
-          id={statusId}
-          value={status}
-          onChange={(e) => {
-            setStatus(e.target.value);
-            setCursors([undefined]);
-          }}
+          value={filters.status}
+          onChange={(e) => set({ status: STATUSES.find((s) => s === e.target.value) ?? '' })}
         >
           <option value="">Any status</option>
           {STATUSES.map((s) => (
@@ -63,44 +128,54 @@ export function Exceptions() {
             </option>
           ))}
         </select>
-        {list.isPending ? (
-          <Loading what="exceptions" />
-        ) : list.isError ? (
-          <ErrorMessage error={list.error} what="exceptions" retry={() => list.refetch()} />
-        ) : list.data.exceptions.length === 0 ? (
-          <p>No exceptions.</p>
-        ) : (
-          <>
-            <ul className="exceptions">
-              {list.data.exceptions.map((x) => (
-                <ExceptionItem key={x.id} x={x} reviewer={reviewer} />
-              ))}
-            </ul>
-            <div className="buttons">
-              <button
-                type="button"
-                className="secondary"
-                disabled={cursors.length === 1}
-                onClick={() => setCursors((c) => c.slice(0, -1))}
-              >
-                Previous page
-              </button>
-              <button
-                type="button"
-                className="secondary"
-                disabled={!list.data.next_cursor}
-                onClick={() => {
-                  const next = list.data.next_cursor;
-                  if (next) setCursors((c) => [...c, next]);
-                }}
-              >
-                Next page
-              </button>
-            </div>
-          </>
-        )}
-      </Section>
-    </main>
+      </label>
+      <label>
+        Requested by
+        <select
+          value={filters.requester}
+          onChange={(e) => set({ requester: e.target.value === 'mine' ? 'mine' : '' })}
+        >
+          <option value="">Anyone</option>
+          <option value="mine">Me</option>
+        </select>
+      </label>
+      <label>
+        Expiring
+        <select
+          value={filters.expiring}
+          onChange={(e) => set({ expiring: Number(e.target.value) })}
+        >
+          <option value={0}>Any time</option>
+          {EXPIRING_CHOICES.map((days) => (
+            <option key={days} value={days}>
+              Within {days} days
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Artifact digest (SHA-256)
+        <input
+          type="text"
+          className="digest"
+          value={artifact}
+          pattern="[0-9a-fA-F]{64}"
+          title="64 hexadecimal digits"
+          placeholder="any artifact"
+          onChange={(e) => setArtifact(e.target.value)}
+        />
+      </label>
+      <div className="buttons">
+        <button type="submit" className="secondary">
+          Show artifact
+        </button>
+        {filters.artifact ? (
+          <button type="button" className="secondary" onClick={() => set({ artifact: '' })}>
+            Any artifact
+          </button>
+        ) : null}
+      </div>
+    </form>
   );
 }
 
@@ -130,7 +205,10 @@ function ExceptionItem({ x, reviewer }: { x: Exception; reviewer: boolean }) {
         </dd>
         <dt>Artifact</dt>
         <dd>
-          <ShortId id={x.scope.artifact_sha256} />
+          <ShortId id={x.scope.artifact_sha256} />{' '}
+          <Link to={`/exceptions?artifact=${x.scope.artifact_sha256}`}>
+            exceptions of this artifact
+          </Link>
         </dd>
         <dt>Findings</dt>
         <dd>{x.scope.finding_ids.length ? x.scope.finding_ids.join(', ') : '—'}</dd>

@@ -4,6 +4,7 @@ import { api, type components, unwrap } from '../api/client';
 import { Link } from '../router';
 import { useSession } from '../session';
 import { BandBadge, DateTime, humanize, ShortId, StatusBadge } from '../ui/format';
+import { Pager, useCursorPages } from '../ui/paging';
 import { ErrorMessage, Loading } from '../ui/states';
 import { Refusal } from './Detail';
 
@@ -14,19 +15,16 @@ const packsKey = (intentId: string) => ['intent-packs', intentId] as const;
 /** The signed-in submitter's intents: the API filters by `created_by`, one page at a time. */
 export function Mine() {
   const { session } = useSession();
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors.at(-1);
-  const list = useQuery({
-    queryKey: ['my-intents', session.user.id, cursor ?? null],
-    queryFn: async () =>
-      unwrap(
-        await api.GET('/api/v1/intents', {
-          params: {
-            query: { created_by: session.user.id, limit: 25, ...(cursor ? { cursor } : {}) },
-          },
-        }),
-      ),
-  });
+  const pages = useCursorPages(['my-intents', session.user.id], async (cursor) =>
+    unwrap(
+      await api.GET('/api/v1/intents', {
+        params: {
+          query: { created_by: session.user.id, limit: 25, ...(cursor ? { cursor } : {}) },
+        },
+      }),
+    ),
+  );
+  const list = pages.query;
   return (
     <main id="main">
       <h1>My intents</h1>
@@ -43,27 +41,7 @@ export function Mine() {
               <IntentItem key={intent.id} intent={intent} />
             ))}
           </ul>
-          <div className="buttons">
-            <button
-              type="button"
-              className="secondary"
-              disabled={cursors.length === 1}
-              onClick={() => setCursors((c) => c.slice(0, -1))}
-            >
-              Previous page
-            </button>
-            <button
-              type="button"
-              className="secondary"
-              disabled={!list.data.next_cursor}
-              onClick={() => {
-                const next = list.data.next_cursor;
-                if (next) setCursors((c) => [...c, next]);
-              }}
-            >
-              Next page
-            </button>
-          </div>
+          <Pager pages={pages} />
         </>
       )}
     </main>
@@ -120,6 +98,12 @@ function IntentItem({ intent }: { intent: Intent }) {
         <dt>Updated</dt>
         <dd>
           <DateTime iso={intent.updated_at} />
+        </dd>
+        <dt>CAB requests</dt>
+        <dd>
+          <Link to={`/?view=all&intent=${encodeURIComponent(intent.id)}`}>
+            Requests of {intent.app_name} {intent.app_version}
+          </Link>
         </dd>
       </dl>
       <h3>Evidence packs</h3>

@@ -1,10 +1,11 @@
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useId, useState } from 'react';
 import { api, type components, unwrap } from '../api/client';
 import type { paths } from '../api/schema';
-import { Link, useLocation } from '../router';
+import { Link, navigate, useLocation } from '../router';
 import { hasRole, useSession } from '../session';
 import { DateTime, humanize, ShortId } from '../ui/format';
+import { Pager, useCursorPages } from '../ui/paging';
 import { ErrorMessage, Loading, Section } from '../ui/states';
 import { Refusal } from './Detail';
 
@@ -21,8 +22,12 @@ const STATUSES: { value: '' | OutboxStatus; label: string }[] = [
 ];
 const DEFAULT_LIMIT = 50;
 
+type OutboxChannel = NonNullable<OutboxQuery['channel']>;
+const CHANNELS: readonly OutboxChannel[] = ['email', 'webhook'];
+
 interface Filters {
   status: '' | OutboxStatus;
+  channel: '' | OutboxChannel;
   limit: number;
 }
 
@@ -31,6 +36,7 @@ function readFilters(search: URLSearchParams): Filters {
   const limit = Number(search.get('limit'));
   return {
     status: STATUSES.find((s) => s.value === status)?.value ?? '',
+    channel: CHANNELS.find((c) => c === search.get('channel')) ?? '',
     limit: Number.isInteger(limit) && limit >= 1 && limit <= 200 ? limit : DEFAULT_LIMIT,
   };
 }
@@ -38,6 +44,7 @@ function readFilters(search: URLSearchParams): Filters {
 function writeFilters(filters: Filters): string {
   const search = new URLSearchParams();
   if (filters.status) search.set('status', filters.status);
+  if (filters.channel) search.set('channel', filters.channel);
   if (filters.limit !== DEFAULT_LIMIT) search.set('limit', String(filters.limit));
   const text = search.toString();
   return text ? `/outbox?${text}` : '/outbox';
@@ -63,9 +70,10 @@ export function Outbox() {
           </Link>
         ))}
       </nav>
+      <ChannelFilter filters={filters} />
       <div className="columns">
         <div className="column">
-          <MessageTable key={writeFilters(filters)} filters={filters} onSelect={setSelected} />
+          <MessageTable filters={filters} onSelect={setSelected} />
         </div>
         <div className="column">
           {selected ? (
@@ -81,25 +89,50 @@ export function Outbox() {
   );
 }
 
+function ChannelFilter({ filters }: { filters: Filters }) {
+  const id = useId();
+  return (
+    <form className="filters" aria-label="Channel filter" onSubmit={(e) => e.preventDefault()}>
+      <label htmlFor={id}>Channel</label>
+      <select
+        id={id}
+        value={filters.channel}
+        onChange={(e) =>
+          navigate(
+            writeFilters({
+              ...filters,
+              channel: CHANNELS.find((c) => c === e.target.value) ?? '',
+            }),
+          )
+        }
+      >
+        <option value="">Any channel</option>
+        {CHANNELS.map((c) => (
+          <option key={c} value={c}>
+            {humanize(c)}
+          </option>
+        ))}
+      </select>
+    </form>
+  );
+}
+
 function MessageTable({ filters, onSelect }: { filters: Filters; onSelect: (id: string) => void }) {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors.at(-1);
-  const page = useQuery({
-    queryKey: ['outbox', filters, cursor ?? null],
-    queryFn: async () =>
-      unwrap(
-        await api.GET('/api/v1/outbox', {
-          params: {
-            query: {
-              limit: filters.limit,
-              ...(filters.status ? { status: filters.status } : {}),
-              ...(cursor ? { cursor } : {}),
-            },
+  const pages = useCursorPages(['outbox', filters], async (cursor) =>
+    unwrap(
+      await api.GET('/api/v1/outbox', {
+        params: {
+          query: {
+            limit: filters.limit,
+            ...(filters.status ? { status: filters.status } : {}),
+            ...(filters.channel ? { channel: filters.channel } : {}),
+            ...(cursor ? { cursor } : {}),
           },
-        }),
-      ),
-    placeholderData: keepPreviousData,
-  });
+        },
+      }),
+    ),
+  );
+  const page = pages.query;
   if (page.isPending) return <Loading what="the outbox" />;
   if (page.isError) {
     return <ErrorMessage error={page.error} what="the outbox" retry={() => page.refetch()} />;
@@ -108,7 +141,7 @@ function MessageTable({ filters, onSelect }: { filters: Filters; onSelect: (id: 
     <>
       <table className="outbox" aria-busy={page.isFetching}>
         <caption className="visually-hidden">
-          Outbox messages{filters.status ? ` (${filters.status})` : ''}, page {cursors.length}
+          Outbox messages{filters.status ? ` (${filters.status})` : ''}, page {pages.pageNumber}
         </caption>
         <thead>
           <tr>
@@ -132,26 +165,7 @@ function MessageTable({ filters, onSelect }: { filters: Filters; onSelect: (id: 
           )}
         </tbody>
       </table>
-      <nav aria-label="Pages" className="pager">
-        <button
-          type="button"
-          disabled={cursors.length === 1}
-          onClick={() => setCursors((c) => c.slice(0, -1))}
-        >
-          Previous page
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page.data.next_cursor || page.isPlaceholderData}
-          onClick={() => {
-            const next = page.data.next_cursor;
-            if (next) setCursors((c) => [...c, next]);
-          }}
-        >
-          Next page
-        </button>
-      </nav>
+      <Pager pages={pages} />
     </>
   );
 }

@@ -1,9 +1,10 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { api, type CabRequestSummary, unwrap } from '../api/client';
 import type { paths } from '../api/schema';
 import { Link, navigate, useLocation } from '../router';
-import { Age, BandBadge, humanize, ShortId, StatusBadge } from '../ui/format';
+import { useSession } from '../session';
+import { Age, BandBadge, humanize, Person, StatusBadge } from '../ui/format';
+import { Pager, useCursorPages } from '../ui/paging';
 import { ErrorMessage, Loading } from '../ui/states';
 
 type ListQuery = NonNullable<paths['/api/v1/cab/requests']['get']['parameters']['query']>;
@@ -34,6 +35,9 @@ interface Filters {
   plane: string;
   change_type: string;
   status: string;
+  /** 'mine': the signed-in user's submissions (the API filters by `submitted_by`). */
+  submitter: '' | 'mine';
+  intent: string;
   sort: Sort;
   limit: number;
 }
@@ -47,6 +51,8 @@ function readFilters(search: URLSearchParams): Filters {
     plane: search.get('plane') ?? '',
     change_type: search.get('change_type') ?? '',
     status: search.get('status') ?? '',
+    submitter: search.get('submitter') === 'mine' ? 'mine' : '',
+    intent: (search.get('intent') ?? '').trim().slice(0, 100),
     sort: sort && SORTS.some((s) => s.value === sort) ? sort : '-submitted_at',
     limit: Number.isInteger(limit) && limit >= 1 && limit <= 200 ? limit : DEFAULT_LIMIT,
   };
@@ -55,7 +61,7 @@ function readFilters(search: URLSearchParams): Filters {
 function writeFilters(filters: Filters): string {
   const search = new URLSearchParams();
   if (filters.view === 'all') search.set('view', 'all');
-  for (const key of ['band', 'plane', 'change_type', 'status'] as const) {
+  for (const key of ['band', 'plane', 'change_type', 'status', 'submitter', 'intent'] as const) {
     if (filters[key]) search.set(key, filters[key]);
   }
   if (filters.sort !== '-submitted_at') search.set('sort', filters.sort);
@@ -70,7 +76,11 @@ interface Page {
   counts_by_band?: Record<string, number> | null;
 }
 
-async function fetchPage(filters: Filters, cursor: string | undefined): Promise<Page> {
+async function fetchPage(
+  filters: Filters,
+  userId: string,
+  cursor: string | undefined,
+): Promise<Page> {
   const query: ListQuery = {
     sort: filters.sort,
     limit: filters.limit,
@@ -80,6 +90,8 @@ async function fetchPage(filters: Filters, cursor: string | undefined): Promise<
     ...(filters.change_type
       ? { change_type: filters.change_type as ListQuery['change_type'] }
       : {}),
+    ...(filters.submitter === 'mine' ? { submitted_by: userId } : {}),
+    ...(filters.intent ? { intent_id: filters.intent } : {}),
   };
   if (filters.view === 'pending') {
     return unwrap(await api.GET('/api/v1/cab/pending', { params: { query } }));
@@ -92,20 +104,13 @@ async function fetchPage(filters: Filters, cursor: string | undefined): Promise<
 
 export function Queue() {
   const { search } = useLocation();
+  const { session } = useSession();
   const filters = readFilters(search);
-  // Paging state belongs to one filter set: a new filter starts again at page 1.
-  return <QueueTable key={writeFilters(filters)} filters={filters} />;
-}
-
-function QueueTable({ filters }: { filters: Filters }) {
-  // The cursors of the pages seen so far: [undefined (page 1), cursor of page 2, …].
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors.at(-1);
-  const page = useQuery({
-    queryKey: ['queue', filters, cursor ?? null],
-    queryFn: () => fetchPage(filters, cursor),
-    placeholderData: keepPreviousData,
-  });
+  const userId = session.user.id;
+  const pages = useCursorPages(['queue', filters, userId], (cursor) =>
+    fetchPage(filters, userId, cursor),
+  );
+  const page = pages.query;
   const set = (patch: Partial<Filters>) => navigate(writeFilters({ ...filters, ...patch }));
   const toggleSort = (field: 'risk_score' | 'submitted_at') =>
     set({ sort: filters.sort === `-${field}` ? field : (`-${field}` as Sort) });
@@ -130,44 +135,7 @@ function QueueTable({ filters }: { filters: Filters }) {
           All requests
         </Link>
       </nav>
-      <form className="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
-        <Select
-          label="Band"
-          value={filters.band}
-          options={BANDS}
-          onChange={(band) => set({ band })}
-        />
-        <Select
-          label="Plane"
-          value={filters.plane}
-          options={PLANES}
-          onChange={(plane) => set({ plane })}
-        />
-        <Select
-          label="Change type"
-          value={filters.change_type}
-          options={CHANGE_TYPES}
-          onChange={(change_type) => set({ change_type })}
-        />
-        {filters.view === 'all' ? (
-          <Select
-            label="Status"
-            value={filters.status}
-            options={STATUSES}
-            onChange={(status) => set({ status })}
-          />
-        ) : null}
-        <label>
-          Sort
-          <select value={filters.sort} onChange={(e) => set({ sort: e.target.value as Sort })}>
-            {SORTS.map((s) => (
-              <option key={s.value} value={s.value}>
-                {s.label}
-              </option>
-            ))}
-          </select>
-        </label>
-      </form>
+      <QueueFilters key={filters.intent} filters={filters} />
       {page.data?.counts_by_band ? <BandCounts counts={page.data.counts_by_band} /> : null}
       {page.isPending ? (
         <Loading what="the queue" />
@@ -177,7 +145,7 @@ function QueueTable({ filters }: { filters: Filters }) {
         <>
           <table className="queue" aria-busy={page.isFetching}>
             <caption className="visually-hidden">
-              {title}, page {cursors.length}
+              {title}, page {pages.pageNumber}
             </caption>
             <thead>
               <tr>
@@ -210,26 +178,7 @@ function QueueTable({ filters }: { filters: Filters }) {
               )}
             </tbody>
           </table>
-          <nav aria-label="Pages" className="pager">
-            <button
-              type="button"
-              disabled={cursors.length === 1}
-              onClick={() => setCursors((c) => c.slice(0, -1))}
-            >
-              Previous page
-            </button>
-            <span>Page {cursors.length}</span>
-            <button
-              type="button"
-              disabled={!page.data.next_cursor || page.isPlaceholderData}
-              onClick={() => {
-                const next = page.data.next_cursor;
-                if (next) setCursors((c) => [...c, next]);
-              }}
-            >
-              Next page
-            </button>
-          </nav>
+          <Pager pages={pages} />
         </>
       )}
     </main>
@@ -249,7 +198,7 @@ function Row({ r }: { r: CabRequestSummary }) {
       <td>{r.plane}</td>
       <td>{humanize(r.change_type)}</td>
       <td>
-        <ShortId id={r.submitted_by} />
+        <Person id={r.submitted_by} email={r.submitted_by_email} />
       </td>
       <td>
         <Age iso={r.submitted_at} />
@@ -283,25 +232,105 @@ function BandCounts({ counts }: { counts: Record<string, number> }) {
   );
 }
 
+/** Selects apply at once; the intent id on Enter or the button, not per keystroke (keyed by
+ * the intent of the URL, so a select keeps its focus while the draft follows the URL). */
+function QueueFilters({ filters }: { filters: Filters }) {
+  const [intent, setIntent] = useState(filters.intent);
+  const set = (patch: Partial<Filters>) => navigate(writeFilters({ ...filters, ...patch }));
+  const applyIntent = (event: FormEvent) => {
+    event.preventDefault();
+    set({ intent: intent.trim() });
+  };
+  return (
+    <form className="filters" aria-label="Filters" onSubmit={applyIntent}>
+      <Select
+        label="Band"
+        value={filters.band}
+        options={BANDS}
+        onChange={(band) => set({ band })}
+      />
+      <Select
+        label="Plane"
+        value={filters.plane}
+        options={PLANES}
+        onChange={(plane) => set({ plane })}
+      />
+      <Select
+        label="Change type"
+        value={filters.change_type}
+        options={CHANGE_TYPES}
+        onChange={(change_type) => set({ change_type })}
+      />
+      {filters.view === 'all' ? (
+        <Select
+          label="Status"
+          value={filters.status}
+          options={STATUSES}
+          onChange={(status) => set({ status })}
+        />
+      ) : null}
+      <Select
+        label="Submitted by"
+        value={filters.submitter}
+        options={['mine']}
+        labels={{ '': 'Anyone', mine: 'Me' }}
+        onChange={(submitter) => set({ submitter: submitter === 'mine' ? 'mine' : '' })}
+      />
+      <label>
+        Sort
+        <select value={filters.sort} onChange={(e) => set({ sort: e.target.value as Sort })}>
+          {SORTS.map((s) => (
+            <option key={s.value} value={s.value}>
+              {s.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Intent id
+        <input
+          type="text"
+          maxLength={100}
+          value={intent}
+          placeholder="all intents"
+          onChange={(e) => setIntent(e.target.value)}
+        />
+      </label>
+      <div className="buttons">
+        <button type="submit" className="secondary">
+          Show intent
+        </button>
+        {filters.intent ? (
+          <button type="button" className="secondary" onClick={() => set({ intent: '' })}>
+            All intents
+          </button>
+        ) : null}
+      </div>
+    </form>
+  );
+}
+
 function Select({
   label,
   value,
   options,
+  labels = {},
   onChange,
 }: {
   label: string;
   value: string;
   options: readonly string[];
+  labels?: Record<string, string>;
   onChange: (value: string) => void;
 }) {
   return (
     <label>
       {label}
       <select value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="">Any</option>
+        <option value="">{labels[''] ?? 'Any'}</option>
         {options.map((o) => (
           <option key={o} value={o}>
-            {humanize(o)}
+            {labels[o] ?? humanize(o)}
           </option>
         ))}
       </select>

@@ -73,3 +73,13 @@ export function humanize(name: string): string {
   const spaced = name.replace(/_/g, ' ');
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);
 }
+
+/** A user by email when the API knows it, the id in the title (and shown when there is no email). */
+export function Person({ id, email }: { id: string; email: string | null | undefined }) {
+  if (!email) return <ShortId id={id} />;
+  return (
+    <span title={id} className="person">
+      {email}
+    </span>
+  );
+}
