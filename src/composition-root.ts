@@ -107,6 +107,7 @@ export async function createContainer(
     audit,
     intents,
     trustAnchors,
+    sigstoreRoots,
     maxUploadBytes: config.maxUploadBytes,
     parsePool,
     dataDir: config.dataDir,

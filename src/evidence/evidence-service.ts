@@ -89,12 +89,18 @@ async function storeStaged(trx: Trx, staged: StagedFile, at: string) {
   return { sha256: staged.sha256, size: staged.size };
 }
 
+/** The Sigstore trusted roots an admin configured (src/publishers), for keyless bundles. */
+export interface SigstoreRootsGateway {
+  activeRoots(): Promise<unknown[]>;
+}
+
 export class EvidenceService {
   readonly #database: Database;
   readonly #clock: Clock;
   readonly #audit: AuditLog;
   readonly #intents: IntentGateway;
   readonly #trustAnchors: TrustAnchorService;
+  readonly #sigstoreRoots: SigstoreRootsGateway;
   readonly #maxUploadBytes: number;
   readonly #parsePool: ParsePool;
   readonly #stagingDir: string;
@@ -105,6 +111,7 @@ export class EvidenceService {
     audit: AuditLog;
     intents: IntentGateway;
     trustAnchors: TrustAnchorService;
+    sigstoreRoots: SigstoreRootsGateway;
     maxUploadBytes: number;
     parsePool: ParsePool;
     dataDir: string;
@@ -114,6 +121,7 @@ export class EvidenceService {
     this.#audit = deps.audit;
     this.#intents = deps.intents;
     this.#trustAnchors = deps.trustAnchors;
+    this.#sigstoreRoots = deps.sigstoreRoots;
     this.#maxUploadBytes = deps.maxUploadBytes;
     this.#parsePool = deps.parsePool;
     this.#stagingDir = join(deps.dataDir, 'staging');
@@ -278,7 +286,13 @@ export class EvidenceService {
     const at = this.#clock.now();
     const summary =
       upload.type === 'sigstore'
-        ? verifySigstoreBundle({ artifactSha256, bundle: upload.bundle, trustAnchors, at })
+        ? verifySigstoreBundle({
+            artifactSha256,
+            bundle: upload.bundle,
+            trustAnchors,
+            trustedRoots: await this.#sigstoreRoots.activeRoots(),
+            at,
+          })
         : verifyDetachedSignature({
             artifactSha256,
             signature: upload.signature,

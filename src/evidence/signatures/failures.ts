@@ -13,7 +13,15 @@ export type SignatureFailureReason =
   | 'malformed_bundle'
   | 'unsupported_algorithm'
   | 'unsupported_bundle'
-  | 'no_trust_anchors';
+  | 'no_trust_anchors'
+  /** A keyless (Fulcio) bundle, and no Sigstore trusted root is configured. */
+  | 'no_sigstore_root'
+  /** A transparency-log entry whose inclusion proof, checkpoint or SET does not verify, whose log is not in the trusted root, or which records another signature or digest. */
+  | 'tlog_invalid'
+  /** A Certificate Transparency SCT that does not verify against a CT log of the trusted root. */
+  | 'ct_invalid'
+  /** An RFC 3161 timestamp that does not verify against a TSA of the trusted root. */
+  | 'timestamp_invalid';
 
 export function signatureFailure(
   reason: SignatureFailureReason,

@@ -6,6 +6,7 @@ describe('public API of src/evidence/signatures', () => {
     expect(Object.keys(signatures).sort()).toEqual([
       'describeTrustAnchor',
       'parseSignatureUpload',
+      'parseSigstoreTrustedRoot',
       'verifyDetachedSignature',
       'verifySigstoreBundle',
     ]);

@@ -1,4 +1,12 @@
-import { type Bundle, bundleFromJSON, ValidationError } from '@sigstore/bundle';
+import {
+  BUNDLE_V01_MEDIA_TYPE,
+  BUNDLE_V02_MEDIA_TYPE,
+  BUNDLE_V03_LEGACY_MEDIA_TYPE,
+  BUNDLE_V03_MEDIA_TYPE,
+  type Bundle,
+  bundleFromJSON,
+  ValidationError,
+} from '@sigstore/bundle';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { InvalidDocumentError } from '../../platform/errors.js';
 import { flatText, quote } from '../../platform/text/quote.js';
@@ -7,10 +15,29 @@ import { signatureFailure } from './failures.js';
 
 const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
+/** The bundle versions cabinet reads (v0.3 under its current and its legacy name). */
+const KNOWN_MEDIA_TYPES: readonly string[] = [
+  BUNDLE_V01_MEDIA_TYPE,
+  BUNDLE_V02_MEDIA_TYPE,
+  BUNDLE_V03_LEGACY_MEDIA_TYPE,
+  BUNDLE_V03_MEDIA_TYPE,
+];
+
 /** Validates the bundle JSON with @sigstore/bundle; any refusal is `malformed_bundle`. */
 export function readBundle(json: unknown): Bundle {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw signatureFailure('malformed_bundle', 'The Sigstore bundle must be a JSON object.');
+  }
+  const mediaType = (json as { mediaType?: unknown }).mediaType;
+  // A later bundle version may change what is signed; reading it as an older one would
+  // judge something else than what its signer meant. (A missing one is malformed, below.)
+  if (typeof mediaType === 'string' && !KNOWN_MEDIA_TYPES.includes(mediaType)) {
+    throw signatureFailure(
+      'unsupported_bundle',
+      `The bundle's media type ${quote(mediaType)} is not a Sigstore bundle version cabinet ` +
+        'reads (v0.1, v0.2 or v0.3).',
+      '/mediaType',
+    );
   }
   const deep = tooDeepAt(json, MAX_BUNDLE_DEPTH);
   if (deep !== null) {
@@ -45,7 +72,7 @@ export function readBundle(json: unknown): Bundle {
 const MAX_BUNDLE_DEPTH = 16;
 
 /** The pointer of the first value nested deeper than `limit`, or null; iterative on purpose. */
-function tooDeepAt(root: unknown, limit: number): string | null {
+export function tooDeepAt(root: unknown, limit: number): string | null {
   const stack: Array<{ value: unknown; path: string; depth: number }> = [
     { value: root, path: '', depth: 0 },
   ];

@@ -55,7 +55,7 @@ export function runSigstoreVerifier(
         },
       },
       // Rekor entries and RFC 3161 timestamps can only be trusted with Rekor/TSA keys, which
-      // cabinet does not hold; they are not verified, so they are not used either.
+      // this path (X.509 anchors, no trusted root) does not hold; unverified, they are unused.
       timestamps: [verificationInstantTimestamp(at)],
     };
     new Verifier(toTrustMaterial(trustedRoot(path, anchors)), {
@@ -123,7 +123,7 @@ function trustedRoot(path: ParsedCertificate[], anchors: ParsedCertificate[]): T
  * instant, shaped as the one timestamp kind the library reads without a signature of its own.
  * It is never recorded or shown as a signing time.
  */
-function verificationInstantTimestamp(at: Date): Timestamp {
+export function verificationInstantTimestamp(at: Date): Timestamp {
   return {
     $case: 'transparency-log',
     tlogEntry: {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidDocumentError } from '../../platform/errors.js';
 import { verifySigstoreBundle } from './sigstore.js';
+import { createSigstoreTestInstance } from './sigstore-test-instance.js';
 import { buildStandardPki, DAY_MS, sha256Hex, type TestPki } from './test-pki.js';
 import type { SigstoreBundleInput } from './types.js';
 
@@ -314,9 +315,11 @@ describe('verifySigstoreBundle: certificates', () => {
     );
   });
 
-  it('refuses Fulcio-style certificates with embedded SCTs as unsupported offline', () => {
-    const error = failure(() => verify(messageBundle({ leaf: 'leaf-sct' })), 'unsupported_bundle');
-    expect(error.message).toContain('Certificate Transparency');
+  it('sends certificates with embedded SCTs (Fulcio keyless) to the Sigstore trusted roots', () => {
+    // Issue 13 changed this from unsupported_bundle: keyless is verified against trusted
+    // roots (sigstore-keyless.test.ts); with none configured the reason says how to add one.
+    const error = failure(() => verify(messageBundle({ leaf: 'leaf-sct' })), 'no_sigstore_root');
+    expect(error.message).toContain('cabinet sigstore-roots add FILE');
   });
 
   it('needs a self-signed root among the anchors for @sigstore/verify to build its path', () => {
@@ -332,7 +335,44 @@ describe('verifySigstoreBundle: certificates', () => {
   });
 });
 
+describe('verifySigstoreBundle: X.509 anchors beside Sigstore trusted roots', () => {
+  let sigstoreRoot: unknown;
+  beforeAll(async () => {
+    sigstoreRoot = (await createSigstoreTestInstance(now)).trustedRoot();
+  });
+
+  it('keeps a private-CA bundle without log data on the trust-anchor path', () => {
+    const summary = verify(messageBundle(), { trustedRoots: [sigstoreRoot] });
+    expect(summary.trust_anchor_subject).toBe('CN=Cabinet Test Issuing CA, O=Cabinet Tests');
+  });
+
+  it('judges a bundle carrying log data against the trusted roots once they are configured', () => {
+    const bundle = messageBundle();
+    const withTsa = {
+      ...bundle,
+      verificationMaterial: {
+        ...bundle.verificationMaterial,
+        timestampVerificationData: { rfc3161Timestamps: [{ signedTimestamp: b64('garbage') }] },
+      },
+    };
+    failure(() => verify(withTsa, { trustedRoots: [sigstoreRoot] }), 'timestamp_invalid');
+  });
+
+  it('judges a private-CA bundle against the trusted roots when no anchor is configured', () => {
+    const error = failure(
+      () => verify(messageBundle(), { trustAnchors: [], trustedRoots: [sigstoreRoot] }),
+      'untrusted_root',
+    );
+    expect(error.message).toContain('Sigstore trusted roots');
+  });
+});
+
 describe('verifySigstoreBundle: malformed and unsupported bundles', () => {
+  it('refuses an unknown bundle media type as unsupported', () => {
+    const bundle = messageBundle({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.4+json' });
+    expect(failure(() => verify(bundle), 'unsupported_bundle').message).toContain('v0.4');
+  });
+
   it('refuses a bundle that is not an object', () => {
     for (const bundle of [null, 'bundle', [], 5]) failure(() => verify(bundle), 'malformed_bundle');
   });

@@ -55,5 +55,11 @@ export interface SigstoreBundleInput {
   /** The bundle JSON as uploaded. */
   bundle: unknown;
   trustAnchors: string[];
+  /**
+   * The configured Sigstore trusted roots: parsed trusted_root.json documents (vetted by
+   * parseSigstoreTrustedRoot when stored), possibly none. Absent is read as none.
+   */
+  trustedRoots?: unknown[];
+  /** Verification instant: X.509-anchor chains and keyed bundles without log data are judged then. */
   at: Date;
 }
