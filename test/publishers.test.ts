@@ -304,6 +304,19 @@ describe.each(dbKinds)('sigstore roots on %s', (kind) => {
       expect(res.json().reason, res.body).toBe('invalid_trusted_root');
       expect(res.json().errors[0]).toEqual({ path, message: expect.stringMatching(message) });
     }
+    // Well-formed, but names no authority: the verifier could never use it.
+    const empty = await post({
+      name: 'x',
+      trusted_root: { ...root, certificateAuthorities: [], timestampAuthorities: [] },
+    });
+    expect([empty.statusCode, empty.json().reason], empty.body).toEqual([
+      400,
+      'invalid_trusted_root',
+    ]);
+    expect(empty.json().errors[0]).toEqual({
+      path: '/trusted_root',
+      message: expect.stringMatching(/names no certificate authority/),
+    });
     const missing = await post({ name: 'x' });
     expect(missing.statusCode).toBe(400);
     expect(missing.json().errors[0].path).toBe('/trusted_root');

@@ -1,10 +1,16 @@
 import type { AuditLog } from '../audit/audit-log.js';
+import { parseSigstoreTrustedRoot } from '../evidence/signatures/index.js';
 import type { Clock } from '../platform/clock.js';
 import type { Context } from '../platform/context.js';
 import { canonicalJson, sha256Hex } from '../platform/crypto/canonical-json.js';
 import type { Database, Executor, Trx } from '../platform/db/database.js';
 import type { SigstoreRootsTable } from '../platform/db/schema.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../platform/errors.js';
+import {
+  BadRequestError,
+  ConflictError,
+  InvalidDocumentError,
+  NotFoundError,
+} from '../platform/errors.js';
 import { uuidv7 } from '../platform/ids.js';
 import { quote } from '../platform/text/quote.js';
 import { checkTrustedRoot, type TrustedRootSummary } from './trusted-root.js';
@@ -76,6 +82,7 @@ export class SigstoreRootService {
     input: { name: string; trusted_root: unknown },
   ): Promise<SigstoreRoot> {
     const checked = checkTrustedRoot(input.trusted_root);
+    usableByVerifier(input.trusted_root);
     const document = canonicalText(input.trusted_root);
     const sha256 = sha256Hex(document);
     const existing = await trx
@@ -161,5 +168,23 @@ export class SigstoreRootService {
       .orderBy('id', 'asc')
       .execute();
     return rows.map((r) => JSON.parse(r.document) as Record<string, unknown>);
+  }
+}
+
+/**
+ * The verifier reads stored roots with its own reader and treats one it cannot use as a
+ * server fault, so a root is stored only once that reader accepts it too (for instance one
+ * naming no certificate authority, which no bundle could ever verify against).
+ */
+function usableByVerifier(document: unknown): void {
+  try {
+    parseSigstoreTrustedRoot(document);
+  } catch (error) {
+    if (!(error instanceof InvalidDocumentError)) throw error;
+    throw new BadRequestError(
+      error.message,
+      [{ path: '/trusted_root', message: error.message }],
+      'invalid_trusted_root',
+    );
   }
 }
