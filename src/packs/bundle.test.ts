@@ -924,6 +924,9 @@ describe('verifyBundle: properties', () => {
         } catch {
           return; // not JSON any more: no bundle can carry it (the CLI refuses it, exit 2)
         }
+        // Some flips spell the same value (\u001F for \u001f, 1E+21 for 1e+21): the body is
+        // unchanged, so it verifies, as it should.
+        if (canonicalJson(body) === text.toString('utf8')) return;
         const bundle = fresh();
         (bundle.pack as { body: unknown }).body = body;
         const result = verify(bundle);
