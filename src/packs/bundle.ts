@@ -6,6 +6,7 @@
  * docs/architecture/pack-verification.md describes each check and how to repeat it by hand.
  */
 import { canonicalJson, sameJsonValue, sha256Hex } from '../platform/crypto/canonical-json.js';
+import { quote } from '../platform/text/quote.js';
 import { checkAudit } from './bundle-audit.js';
 import { checkCabDecision } from './bundle-cab.js';
 import { checkDocuments } from './bundle-documents.js';
@@ -38,6 +39,24 @@ const PACK = {
   statement: 'the in-toto statement',
 } as const;
 
+/**
+ * The body's RFC 8785 text, or null (and a failed digest check) for a body that has none: a
+ * number beyond a double (1e999) or a lone surrogate parses as JSON but has no canonical
+ * form, so no pack cabinet signed can hold it.
+ */
+function canonicalBodyText(body: unknown, checks: CheckList): string | null {
+  try {
+    return canonicalJson(body);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    checks.fail(
+      'pack.digest',
+      `the body has no canonical JSON form (${quote(why)}), so it is not a pack cabinet signed: it was edited`,
+    );
+    return null;
+  }
+}
+
 export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): BundleVerification {
   const checks = new CheckList();
   const parsed = readBundle(bundle, checks);
@@ -50,8 +69,8 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Bun
   const { pack } = parsed;
   let bodyText: string | null = null;
   if (pack) {
-    bodyText = canonicalJson(parsed.rawBody);
-    checkPack(pack, bodyText, checks);
+    bodyText = canonicalBodyText(parsed.rawBody, checks);
+    if (bodyText !== null) checkPack(pack, bodyText, checks);
   } else {
     checks.skip('pack.digest', UNREADABLE('the pack'));
   }
