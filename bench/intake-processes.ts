@@ -15,6 +15,7 @@ import type { IntakeChildMode, MemoryMode, MemoryReport, ServeReport } from './i
 
 const childScript = fileURLToPath(new URL('./intake-child.ts', import.meta.url));
 const parseWorker = fileURLToPath(new URL('../src/evidence/parse-worker.ts', import.meta.url));
+const peHashWorker = fileURLToPath(new URL('../src/artifacts/pe-hash-worker.ts', import.meta.url));
 
 export type { ChildEntry };
 
@@ -22,6 +23,7 @@ export function prepareIntakeChild(workDir: string): Promise<ChildEntry> {
   return bundleChild(workDir, 'intake-child', {
     'intake-child': childScript,
     'parse-worker': parseWorker,
+    'pe-hash-worker': peHashWorker,
   });
 }
 

@@ -15,23 +15,13 @@
  * CABINET_BENCH_CPU_PROF=<dir> makes the child processes write V8 CPU profiles there
  * (summarise them with bench/cpu-profile-summary.ts).
  */
-import { createHash, randomFillSync } from 'node:crypto';
-import {
-  closeSync,
-  createReadStream,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { PART_BYTES } from '../src/blobs/blob-parts.js';
@@ -54,6 +44,7 @@ import {
 } from './intake-processes.js';
 import { type IntakeWorld, intakeWorld } from './intake-setup.js';
 import { formatNumber, type Reporter } from './reporter.js';
+import { hashFile, stamp, timed, uploadFile, writeRandomFile } from './upload-client.js';
 
 const COMPONENTS = positiveInt('CABINET_BENCH_INTAKE_COMPONENTS', 10_000);
 const FINDINGS = positiveInt('CABINET_BENCH_INTAKE_FINDINGS', 2_000);
@@ -556,76 +547,6 @@ async function overLimit(report: Reporter, child: ChildEntry): Promise<void> {
 // ---------------------------------------------------------------------------------------
 // 4. Artifact upload throughput against streaming SHA-256.
 
-/** Random bytes written in pieces (never the whole file in memory). */
-function writeRandomFile(file: string, bytes: number): void {
-  const fd = openSync(file, 'w');
-  try {
-    const piece = Buffer.allocUnsafe(16 * MB);
-    for (let written = 0; written < bytes; written += piece.length) {
-      randomFillSync(piece);
-      writeSync(fd, piece, 0, Math.min(piece.length, bytes - written));
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** A round number in the first bytes: every round uploads a new artifact, never a dedup hit. */
-function stamp(file: string, round: number): void {
-  const fd = openSync(file, 'r+');
-  try {
-    const mark = Buffer.alloc(8);
-    mark.writeUInt32BE(round + 1, 4);
-    writeSync(fd, mark, 0, mark.length, 0);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-async function hashFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-function uploadFile(server: RunningServer, file: string, size: number): Promise<string> {
-  return new Promise((done, fail) => {
-    const req = request({
-      host: '127.0.0.1',
-      port: server.port,
-      method: 'POST',
-      path: '/api/v1/artifacts?filename=bench-artifact.bin&publisher=bench',
-      headers: {
-        authorization: `Bearer ${server.token}`,
-        'content-type': 'application/octet-stream',
-        'content-length': String(size),
-      },
-    });
-    req.on('response', (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (text: string) => {
-        body += text;
-      });
-      response.on('end', () => {
-        if (response.statusCode !== 201) {
-          fail(new Error(`upload answered ${response.statusCode}: ${body.slice(0, 300)}`));
-        } else {
-          done((JSON.parse(body) as { sha256: string }).sha256);
-        }
-      });
-    });
-    req.on('error', fail);
-    pipeline(createReadStream(file), req).catch(fail);
-  });
-}
-
-async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const started = performance.now();
-  const value = await work();
-  return { ms: performance.now() - started, value };
-}
-
 /**
  * The storage pipeline without HTTP: uploadToParts from a file stream (hash + 1 MiB parts, each
  * its own autocommit INSERT), then the blob row in one transaction, as the upload route does.
@@ -664,11 +585,11 @@ async function uploadThroughput(report: Reporter, child: ChildEntry, workDir: st
       for (let round = 0; round < UPLOAD_ROUNDS; round++) {
         stamp(file, round);
         const hash = await timed(() => hashFile(file));
-        const overHttp = await timed(() => uploadFile(bare, file, size));
+        const overHttp = await timed(() => uploadFile(bare, file, size, 'bench-artifact.bin'));
         if (overHttp.value !== hash.value) throw new Error('the bare server hashed differently');
         const stored = await timed(() => storeParts(store, file, size));
         if (stored.value !== hash.value) throw new Error('uploadToParts hashed differently');
-        const uploaded = await timed(() => uploadFile(server, file, size));
+        const uploaded = await timed(() => uploadFile(server, file, size, 'bench-artifact.bin'));
         if (uploaded.value !== hash.value) throw new Error('the upload answered another digest');
         times.hash.push(hash.ms);
         times.bare.push(overHttp.ms);

@@ -23,6 +23,12 @@ export const groups: readonly BenchGroup[] = [
     load: () => import('./audit.js'),
   },
   {
+    name: 'authenticode',
+    description:
+      'Authenticode at upload: a 256 MB signed PE (digest in the same pass, PKCS#7 and chain verified) vs a non-PE file of the same size',
+    load: () => import('./authenticode.js'),
+  },
+  {
     name: 'cab',
     description:
       'CAB: approve decisions/s and p99 (SQLite, PostgreSQL 1 and 2 processes) and the queue over 100k requests vs an authenticated GET, `cabinet gate` vs node -e 0',

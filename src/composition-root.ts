@@ -91,13 +91,14 @@ export async function createContainer(
   const identity = new IdentityService(database, clock, audit);
   const sessions = new SessionService({ database, clock, audit, hours: config.sessionHours });
   const intents = new IntentService(database, clock, audit);
+  const trustAnchors = new TrustAnchorService(database, clock, audit);
   const artifacts = new ArtifactService({
     database,
     clock,
     audit,
+    trustAnchors,
     maxUploadBytes: config.maxUploadBytes,
   });
-  const trustAnchors = new TrustAnchorService(database, clock, audit);
   const trustedPublishers = new TrustedPublisherService(database, clock, audit);
   const sigstoreRoots = new SigstoreRootService(database, clock, audit);
   const parsePool = new ParsePool();
@@ -149,6 +150,7 @@ export async function createContainer(
     exceptions,
     evidence,
     publishers: trustedPublishers,
+    embeddedSignatures: artifacts,
   });
   const packs = new PackService({
     database,
@@ -214,6 +216,7 @@ export async function createContainer(
       await dispatcher.stop();
       await Promise.all(channels.map((c) => c.close?.()));
       await parsePool.close();
+      await artifacts.close();
       await database.close();
     },
   };

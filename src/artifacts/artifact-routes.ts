@@ -17,6 +17,50 @@ export const sha256Schema = z
   .string()
   .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hexadecimal characters (a SHA-256 digest)');
 
+const signatureReportSchema = z.object({
+  verdict: z.string().describe('`valid`, or the reason this signature does not verify'),
+  message: z.string(),
+  nested: z.boolean().describe('Nested in the primary signature (a dual signature)'),
+  digest_algorithm: z.string().nullable(),
+  algorithm: z.string().nullable(),
+  signer_subject: z.string().nullable(),
+  issuer: z.string().nullable(),
+  serial_number: z.string().nullable(),
+  not_before: z.string().nullable(),
+  not_after: z.string().nullable(),
+  chain_valid: z.boolean(),
+  code_signing: z.boolean(),
+  trust_anchor_subject: z.string().nullable(),
+  trust_anchor_sha256: z.string().nullable(),
+  timestamp: z
+    .object({
+      kind: z.enum(['rfc3161', 'legacy_countersignature']),
+      at: z.string(),
+      authority: z.string(),
+    })
+    .nullable()
+    .describe('The countersigned signing time certificate validity was judged at, if any'),
+  validity_at: z.string().nullable(),
+});
+
+const embeddedSignatureSchema = z
+  .object({
+    format: z.enum(['pe', 'msi']),
+    verified_at: isoDateTime.describe('When the verdict below was reached (the upload)'),
+    material_sha256: z
+      .string()
+      .nullable()
+      .describe('Blob of the PKCS#7 and digests kept to judge the signature again later'),
+    report: z.object({
+      format: z.enum(['pe', 'msi']),
+      status: z.enum(['valid', 'invalid', 'unsigned']),
+      reason: z.string().optional(),
+      message: z.string().optional(),
+      signatures: z.array(signatureReportSchema),
+    }),
+  })
+  .meta({ id: 'EmbeddedSignature' });
+
 const artifactSchema = z
   .object({
     sha256: z.string(),
@@ -27,6 +71,11 @@ const artifactSchema = z
     content_stored: z.boolean(),
     created_by: z.string(),
     created_at: isoDateTime,
+    embedded_signature: embeddedSignatureSchema
+      .nullable()
+      .describe(
+        'The Authenticode signature inside an uploaded PE or MSI, verified at upload; null for other files and registered artifacts',
+      ),
   })
   .meta({ id: 'Artifact' });
 

@@ -43,6 +43,8 @@ export function policyInputOf(
   findings: Finding[] | null,
   /** Defaulted for bench/policy.ts, which times the rules without publishers. */
   publishers: readonly PublisherRule[] = [],
+  /** Why the artifact's own signature does not count, when it carries one that fails. */
+  signatureProblem: string | null = null,
 ): PolicyInput {
   const { intent } = snapshot;
   return {
@@ -63,6 +65,7 @@ export function policyInputOf(
     lab: (snapshot.lab?.summary as unknown as TestResultsSummary | undefined) ?? null,
     ring0: (snapshot.ring0?.summary as unknown as TestResultsSummary | undefined) ?? null,
     publishers,
+    signature_problem: signatureProblem,
   };
 }
 

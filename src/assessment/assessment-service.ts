@@ -1,6 +1,7 @@
 import type { EvidenceItem } from '../evidence/evidence-store.js';
 import type { Finding } from '../evidence/parsers/scan/index.js';
 import type { SuppressedFinding } from '../evidence/parsers/vex/index.js';
+import type { SignatureSummary } from '../evidence/signatures/index.js';
 import type { ActiveException } from '../exceptions/index.js';
 import type { Intent } from '../intents/intent-service.js';
 import type { Clock } from '../platform/clock.js';
@@ -16,7 +17,7 @@ import {
   scoreRisk,
 } from '../risk/index.js';
 import { applySnapshotVex, policyInputOf, riskInputOf } from './assessment-inputs.js';
-import { type EvidenceSnapshot, snapshotOf } from './evidence-snapshot.js';
+import { type EvidenceSnapshot, embeddedSignatureItem, snapshotOf } from './evidence-snapshot.js';
 
 export interface ExceptionsGateway {
   activeExceptions(artifactSha256: string, at: Date, db?: Executor): Promise<ActiveException[]>;
@@ -24,6 +25,20 @@ export interface ExceptionsGateway {
 
 export interface EvidenceGateway {
   items(intentId: string, db?: Executor): Promise<EvidenceItem[]>;
+}
+
+/** An artifact's own (Authenticode) signature, judged at an instant (src/artifacts). */
+export interface EmbeddedSignaturesGateway {
+  judgeEmbedded(
+    sha256: string,
+    at: Date,
+    db?: Executor,
+  ): Promise<{
+    summary: SignatureSummary | null;
+    problem: string | null;
+    material: { sha256: string; size_bytes: number } | null;
+    recorded_at: string;
+  } | null>;
 }
 
 /** The trusted publishers in force (src/publishers), in matching order. */
@@ -59,6 +74,7 @@ export class AssessmentService {
   readonly #exceptions: ExceptionsGateway;
   readonly #evidence: EvidenceGateway;
   readonly #publishers: PublishersGateway;
+  readonly #embeddedSignatures: EmbeddedSignaturesGateway;
 
   constructor(deps: {
     database: Database;
@@ -68,6 +84,7 @@ export class AssessmentService {
     exceptions: ExceptionsGateway;
     evidence: EvidenceGateway;
     publishers: PublishersGateway;
+    embeddedSignatures: EmbeddedSignaturesGateway;
   }) {
     this.#database = deps.database;
     this.#clock = deps.clock;
@@ -76,6 +93,7 @@ export class AssessmentService {
     this.#exceptions = deps.exceptions;
     this.#evidence = deps.evidence;
     this.#publishers = deps.publishers;
+    this.#embeddedSignatures = deps.embeddedSignatures;
   }
 
   async assess(
@@ -93,9 +111,24 @@ export class AssessmentService {
       this.#publishers.inForce(db),
     ]);
     const snapshot = snapshotOf(intent, items, at.toISOString());
+    // DESIGN: with no separate signature evidence, the signature inside the artifact counts.
+    let signatureProblem: string | null = null;
+    if (!snapshot.signature) {
+      const embedded = await this.#embeddedSignatures.judgeEmbedded(intent.artifact_sha256, at, db);
+      if (embedded?.summary && embedded.material) {
+        snapshot.signature = embeddedSignatureItem(intent, {
+          format: embedded.summary.authenticode?.format ?? 'pe',
+          summary: embedded.summary as unknown as Record<string, unknown>,
+          material: embedded.material,
+          recorded_at: embedded.recorded_at,
+        });
+      } else if (embedded) {
+        signatureProblem = embedded.problem;
+      }
+    }
     const vex = applySnapshotVex(snapshot);
     const policy = evaluatePolicy(
-      policyInputOf(snapshot, vex.findings, publishers),
+      policyInputOf(snapshot, vex.findings, publishers, signatureProblem),
       policySet.config,
       active,
     );

@@ -37,3 +37,44 @@ export function snapshotOf(
     as_of: asOf,
   };
 }
+
+/**
+ * The evidence id an artifact's embedded (Authenticode) signature takes in a snapshot: it is
+ * read from the artifact, not uploaded as an evidence item, so no evidence_items row has it.
+ */
+const EMBEDDED_PREFIX = 'embedded:';
+
+export function isEmbeddedSignatureItem(item: EvidenceItem): boolean {
+  return item.id.startsWith(EMBEDDED_PREFIX);
+}
+
+/**
+ * Signature evidence made of the artifact's own signature, for an intent with no separate
+ * signature item: the document is the material kept at upload (PKCS#7 and digests), so a
+ * pack's offline bundle carries what the verdict rests on, never the artifact itself.
+ */
+export function embeddedSignatureItem(
+  intent: Intent,
+  embedded: {
+    format: 'pe' | 'msi';
+    summary: Record<string, unknown>;
+    material: { sha256: string; size_bytes: number };
+    recorded_at: string;
+  },
+): EvidenceItem {
+  return {
+    id: `${EMBEDDED_PREFIX}${intent.artifact_sha256}`,
+    intent_id: intent.id,
+    kind: 'signature',
+    format: `authenticode-${embedded.format}`,
+    spec_version: null,
+    stage: null,
+    artifact_sha256: intent.artifact_sha256,
+    sha256: embedded.material.sha256,
+    size_bytes: embedded.material.size_bytes,
+    summary: embedded.summary,
+    warnings: [],
+    created_by: intent.created_by,
+    created_at: embedded.recorded_at,
+  };
+}

@@ -23,6 +23,26 @@ export async function insertPart(
 }
 
 /**
+ * The parts of an upload still arriving or just arrived, in order, one row at a time: a second
+ * streamed pass over the bytes before they are a blob, never the whole in memory.
+ */
+export async function* readUploadParts(
+  db: Executor,
+  uploadId: string,
+  partCount: number,
+): AsyncGenerator<Buffer> {
+  for (let idx = 0; idx < partCount; idx++) {
+    const row = await db
+      .selectFrom('blob_parts')
+      .select('data')
+      .where('upload_id', '=', uploadId)
+      .where('idx', '=', idx)
+      .executeTakeFirstOrThrow();
+    yield Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength);
+  }
+}
+
+/**
  * Ends an upload's in-flight state inside the transaction that records its blob. False when
  * the row is gone: the sweep took it for abandoned (and its parts with it). The row lock this
  * takes on PostgreSQL is what orders a concurrent sweep before or after the whole record.

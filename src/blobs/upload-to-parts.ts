@@ -33,6 +33,8 @@ export async function uploadToParts(
   limit: number,
   startedAt: string,
   report: LeftoverReporter = warnLeftover,
+  /** Sees every chunk in order, in the same pass as the hash (e.g. an Authenticode digest). */
+  observe?: (chunk: Buffer) => void,
 ): Promise<UploadedParts> {
   // Checks the declared length and the encoding first: a refusal writes nothing at all.
   const body = uploadBody(source, limit);
@@ -48,6 +50,7 @@ export async function uploadToParts(
   try {
     for await (const chunk of body) {
       hash.update(chunk);
+      observe?.(chunk);
       size += chunk.length;
       for (let offset = 0; offset < chunk.length; ) {
         const copied = chunk.copy(part, filled, offset);

@@ -1,14 +1,11 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { DomainError, type ErrorKind, type ProblemDetail } from '../platform/errors.js';
+import { spawnModuleWorker } from '../platform/worker-spawn.js';
 import type { DocumentKind, ParsedEvidence, ParseOptions } from './parse-evidence.js';
 import { type DocumentInput, inputSize, parseDocumentInput } from './parse-file.js';
 import type { ParsedOnWorker, ParseRequest, ParseResponse } from './parse-worker.js';
 
-/**
- * Built, the worker is plain JS. Run from TypeScript sources (tsx, vitest), the worker thread
- * needs tsx's loader registered inside it before it imports the TypeScript module.
- */
 /**
  * A whole-document parse allocates its tree at once, and a big young generation spares V8
  * copying it out of a small one; a streamed parse allocates one component at a time, and there
@@ -19,16 +16,7 @@ import type { ParsedOnWorker, ParseRequest, ParseResponse } from './parse-worker
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 32 };
 
 function spawnParseWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./parse-worker.js', import.meta.url), {
-      resourceLimits: WORKER_LIMITS,
-    });
-  }
-  const target = JSON.stringify(new URL('./parse-worker.ts', import.meta.url).href);
-  return new Worker(
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${target}); });`,
-    { eval: true, resourceLimits: WORKER_LIMITS },
-  );
+  return spawnModuleWorker(import.meta.url, 'parse-worker', { resourceLimits: WORKER_LIMITS });
 }
 
 /** Below this, posting to a worker costs more than parsing here. */

@@ -1,5 +1,7 @@
 import type { AssessmentService } from '../assessment/assessment-service.js';
+import { isEmbeddedSignatureItem } from '../assessment/evidence-snapshot.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { EvidenceItem } from '../evidence/evidence-store.js';
 import type { EvidenceKind } from '../evidence/parse-evidence.js';
 import type { Intent } from '../intents/intent-service.js';
 import type { Clock } from '../platform/clock.js';
@@ -259,7 +261,9 @@ export class PackService {
       snapshot.ring0,
       ...snapshot.vex,
     ]
-      .filter((item) => item !== null)
+      // The artifact's own signature material is a blob, not an evidence item: the body
+      // names it (and the bundle carries it), but there is no evidence row to link.
+      .filter((item): item is EvidenceItem => item !== null && !isEmbeddedSignatureItem(item))
       .map((item) => documentRef(item));
     await insertPack(
       trx,

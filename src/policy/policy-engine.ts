@@ -33,6 +33,11 @@ export interface PolicyInput {
   ring0: TestResultsSummary | null;
   /** The trusted publishers in force at evaluation time, in matching order. */
   publishers: readonly PublisherRule[];
+  /**
+   * With no signature: why the artifact's embedded (Authenticode) signature does not count,
+   * when it carries one; the violation says so.
+   */
+  signature_problem?: string | null;
 }
 
 /** What artifact_signed relied on, once any publisher is configured (packs record it). */
@@ -89,7 +94,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 function judgeSignature(input: PolicyInput): { problem: string | null; facts?: PublisherFacts } {
   const { signature, publishers } = input;
   if (publishers.length === 0) {
-    if (!signature) return { problem: 'No verified code signature is attached to the artifact.' };
+    if (!signature) return { problem: noSignature(input) };
     if (signature.identity) {
       return {
         problem:
@@ -103,7 +108,7 @@ function judgeSignature(input: PolicyInput): { problem: string | null; facts?: P
   const inForce = publishers.map((p) => ({ id: p.id, revision: p.revision }));
   if (!signature) {
     return {
-      problem: 'No verified code signature is attached to the artifact.',
+      problem: noSignature(input),
       facts: { in_force: inForce, matched: null },
     };
   }
@@ -116,6 +121,11 @@ function judgeSignature(input: PolicyInput): { problem: string | null; facts?: P
     problem: `The signature verifies, but its signer matches no trusted publisher: saw ${match.signer}; ${match.why}.`,
     facts: { in_force: inForce, matched: null },
   };
+}
+
+function noSignature(input: PolicyInput): string {
+  const base = 'No verified code signature is attached to the artifact.';
+  return input.signature_problem ? `${base} It carries one, but ${input.signature_problem}.` : base;
 }
 
 const CHECKS: Record<RuleId, Check> = {

@@ -8492,6 +8492,51 @@ export interface components {
                 message: string;
             }[];
         };
+        EmbeddedSignatureInput: {
+            /** @enum {string} */
+            format: "pe" | "msi";
+            /**
+             * Format: date-time
+             * @description When the verdict below was reached (the upload)
+             */
+            verified_at: string;
+            /** @description Blob of the PKCS#7 and digests kept to judge the signature again later */
+            material_sha256: string | null;
+            report: {
+                /** @enum {string} */
+                format: "pe" | "msi";
+                /** @enum {string} */
+                status: "valid" | "invalid" | "unsigned";
+                reason?: string;
+                message?: string;
+                signatures: {
+                    /** @description `valid`, or the reason this signature does not verify */
+                    verdict: string;
+                    message: string;
+                    /** @description Nested in the primary signature (a dual signature) */
+                    nested: boolean;
+                    digest_algorithm: string | null;
+                    algorithm: string | null;
+                    signer_subject: string | null;
+                    issuer: string | null;
+                    serial_number: string | null;
+                    not_before: string | null;
+                    not_after: string | null;
+                    chain_valid: boolean;
+                    code_signing: boolean;
+                    trust_anchor_subject: string | null;
+                    trust_anchor_sha256: string | null;
+                    /** @description The countersigned signing time certificate validity was judged at, if any */
+                    timestamp: {
+                        /** @enum {string} */
+                        kind: "rfc3161" | "legacy_countersignature";
+                        at: string;
+                        authority: string;
+                    } | null;
+                    validity_at: string | null;
+                }[];
+            };
+        };
         ArtifactInput: {
             sha256: string;
             size_bytes: number;
@@ -8502,6 +8547,8 @@ export interface components {
             created_by: string;
             /** Format: date-time */
             created_at: string;
+            /** @description The Authenticode signature inside an uploaded PE or MSI, verified at upload; null for other files and registered artifacts */
+            embedded_signature: components["schemas"]["EmbeddedSignatureInput"] | null;
         };
         PolicyResultInput: {
             approved: boolean;
@@ -9299,6 +9346,51 @@ export interface components {
                 message: string;
             }[];
         };
+        EmbeddedSignature: {
+            /** @enum {string} */
+            format: "pe" | "msi";
+            /**
+             * Format: date-time
+             * @description When the verdict below was reached (the upload)
+             */
+            verified_at: string;
+            /** @description Blob of the PKCS#7 and digests kept to judge the signature again later */
+            material_sha256: string | null;
+            report: {
+                /** @enum {string} */
+                format: "pe" | "msi";
+                /** @enum {string} */
+                status: "valid" | "invalid" | "unsigned";
+                reason?: string;
+                message?: string;
+                signatures: {
+                    /** @description `valid`, or the reason this signature does not verify */
+                    verdict: string;
+                    message: string;
+                    /** @description Nested in the primary signature (a dual signature) */
+                    nested: boolean;
+                    digest_algorithm: string | null;
+                    algorithm: string | null;
+                    signer_subject: string | null;
+                    issuer: string | null;
+                    serial_number: string | null;
+                    not_before: string | null;
+                    not_after: string | null;
+                    chain_valid: boolean;
+                    code_signing: boolean;
+                    trust_anchor_subject: string | null;
+                    trust_anchor_sha256: string | null;
+                    /** @description The countersigned signing time certificate validity was judged at, if any */
+                    timestamp: {
+                        /** @enum {string} */
+                        kind: "rfc3161" | "legacy_countersignature";
+                        at: string;
+                        authority: string;
+                    } | null;
+                    validity_at: string | null;
+                }[];
+            };
+        };
         Artifact: {
             sha256: string;
             size_bytes: number;
@@ -9309,6 +9401,8 @@ export interface components {
             created_by: string;
             /** Format: date-time */
             created_at: string;
+            /** @description The Authenticode signature inside an uploaded PE or MSI, verified at upload; null for other files and registered artifacts */
+            embedded_signature: components["schemas"]["EmbeddedSignature"] | null;
         };
         PolicyResult: {
             approved: boolean;
