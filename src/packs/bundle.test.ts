@@ -915,7 +915,8 @@ describe('verifyBundle: properties', () => {
   it('fails, never throws, for a body with no canonical form (a number beyond a double)', () => {
     const bundle = fresh();
     // What JSON.parse makes of an edited `"risk_score": 1e999`.
-    (bundle.pack as unknown as { body: Record<string, unknown> }).body.artifact_size_bytes = Infinity;
+    (bundle.pack as unknown as { body: Record<string, unknown> }).body.artifact_size_bytes =
+      Infinity;
     const result = verify(bundle);
     expect(result.ok).toBe(false);
     expect(failed(result)).toContain('pack.digest');
