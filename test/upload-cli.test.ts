@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuthenticodeTestKit, windowsBinary } from '../src/artifacts/authenticode/test-signing.js';
 import { main } from '../src/cli/main.js';
 import { progressLine } from '../src/cli/progress.js';
 import { capture } from './cli-harness.js';
@@ -31,6 +32,23 @@ describe.each(dbKinds)('cabinet artifact and evidence commands on %s', (kind) =>
     const code = await main(argv, io);
     return { code, out: out.join('\n'), err };
   };
+
+  it('prints the verdict on a signed Windows binary the upload found inside it', async () => {
+    const kit = new AuthenticodeTestKit();
+    try {
+      const file = join(dir, '7za-signed.exe');
+      writeFileSync(file, kit.sign(windowsBinary('ia32')));
+      const uploaded = await run('artifact', 'upload', file, '--publisher', 'Igor Pavlov');
+      expect(uploaded.code, uploaded.err.join('\n')).toBe(0);
+      const lines = uploaded.out.split('\n');
+      expect(lines[1]).toBe('Authenticode (PE): invalid');
+      expect(lines[2]).toMatch(
+        /^ {2}signature \(sha256\) by CN=Acme Windows Publisher, O=Acme Corp, judged at \S+ — no_trust_anchors: /,
+      );
+    } finally {
+      kit.remove();
+    }
+  });
 
   it('uploads an artifact and evidence with progress, and lists the evidence', async () => {
     const bytes = randomBytes(3 * 1024 * 1024 + 17);

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import type { Artifact } from '../artifacts/artifact-service.js';
+import type { EmbeddedSignature } from '../artifacts/embedded-signature.js';
 import type { EvidenceItem } from '../evidence/evidence-service.js';
 import type { EvidenceKind } from '../evidence/parse-evidence.js';
 import { BadRequestError } from '../platform/errors.js';
@@ -41,6 +42,26 @@ async function streamFile(io: CliIo, file: string) {
   return { body, length: size };
 }
 
+/** One line per signature the file carries: the verdict, who signed, and when it counted. */
+export function describeEmbeddedSignature(embedded: EmbeddedSignature): string {
+  const { report } = embedded;
+  const head = `Authenticode (${embedded.format.toUpperCase()}): ${report.status}`;
+  if (report.signatures.length === 0) {
+    return report.reason ? `${head} (${report.reason}): ${report.message ?? ''}`.trimEnd() : head;
+  }
+  const lines = report.signatures.map((s) => {
+    const what = s.nested ? '  nested' : '  signature';
+    const when = s.timestamp
+      ? `, timestamped ${s.timestamp.at} by ${s.timestamp.authority}`
+      : s.validity_at
+        ? `, judged at ${s.validity_at}`
+        : '';
+    const verdict = s.verdict === 'valid' ? 'valid' : `${s.verdict}: ${s.message}`;
+    return `${what} (${s.digest_algorithm ?? '?'}) by ${s.signer_subject ?? 'an unknown signer'}${when} — ${verdict}`;
+  });
+  return [head, ...lines].join('\n');
+}
+
 export function registerUploadCommands(program: Command, io: CliIo): void {
   const json = () => program.opts<{ json?: boolean }>().json === true;
 
@@ -64,9 +85,13 @@ export function registerUploadCommands(program: Command, io: CliIo): void {
           },
           stream,
         });
-        if (json()) io.out(JSON.stringify(created));
-        else
-          io.out(`artifact ${created.sha256} (${created.size_bytes} bytes, ${created.filename})`);
+        if (json()) {
+          io.out(JSON.stringify(created));
+          return;
+        }
+        io.out(`artifact ${created.sha256} (${created.size_bytes} bytes, ${created.filename})`);
+        if (created.embedded_signature)
+          io.out(describeEmbeddedSignature(created.embedded_signature));
       },
     );
   artifact
