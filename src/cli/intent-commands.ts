@@ -1,27 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Intent } from '../intents/intent-service.js';
-import { BadRequestError } from '../platform/errors.js';
 import { apiClientFromEnv } from './api-client.js';
 import { type CliIo, printTable } from './cli-io.js';
-
-/** Reads and parses the intent file; a bad file is bad input (exit 2), said in one line. */
-export async function readIntentFile(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new BadRequestError(
-      `cannot read ${file}: ${missing ? 'no such file' : (error as Error).message}`,
-    );
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new BadRequestError(`${file} is not valid JSON: ${(error as Error).message}`);
-  }
-}
+import { readJsonFile } from './json-file.js';
 
 function describe(intent: Intent): string[] {
   const rings = intent.rollout_plan.rings
@@ -51,7 +32,7 @@ export function registerIntentCommands(program: Command, io: CliIo): void {
     .description('declare a deployment intent from a JSON file (the POST /api/v1/intents body)')
     .requiredOption('--file <path>', 'the intent as JSON')
     .action(async (opts: { file: string }) => {
-      const body = await readIntentFile(opts.file);
+      const body = await readJsonFile(opts.file);
       const created = await apiClientFromEnv(io.env).call<Intent>('POST', '/api/v1/intents', {
         json: body,
       });

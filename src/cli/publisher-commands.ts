@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { Command } from 'commander';
 import { BadRequestError } from '../platform/errors.js';
@@ -6,24 +5,7 @@ import type { TrustedPublisher } from '../publishers/publisher-store.js';
 import type { SigstoreRoot } from '../publishers/sigstore-root-service.js';
 import { apiClientFromEnv } from './api-client.js';
 import { type CliIo, printTable } from './cli-io.js';
-
-/** Reads a JSON file; a missing or malformed file is bad input (exit 2), said in one line. */
-async function readJsonFile(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new BadRequestError(
-      `cannot read ${file}: ${missing ? 'no such file' : (error as Error).message}`,
-    );
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new BadRequestError(`${file} is not valid JSON: ${(error as Error).message}`);
-  }
-}
+import { readJsonFile } from './json-file.js';
 
 const identityText = (p: TrustedPublisher) =>
   p.sigstore_identity ? `${p.sigstore_identity.san} @ ${p.sigstore_identity.issuer}` : null;
