@@ -20,7 +20,7 @@ import {
 import { isCompoundFile, readMsiImage } from './authenticode/msi-image.js';
 import type { PeLayout } from './authenticode/pe-layout.js';
 import type { PeHashJob, PeHashWorker } from './pe-hash-offload.js';
-import type { PeScanData } from './pe-hash-worker.js';
+import { finishPeScan, type PeScanData } from './pe-scan-data.js';
 
 /**
  * cfb reads a compound file from memory (it needs random access): an MSI up to this size is
@@ -133,7 +133,9 @@ export function createSignatureScan(options: SignatureScanOptions = {}): Signatu
       // Assigned inside closures, so TypeScript cannot narrow it here.
       const current = follower as typeof follower;
       if (!current) return { kind: 'none' };
-      if (current.kind === 'pe') return fromPe(current.hasher, size, reread);
+      if (current.kind === 'pe') {
+        return fromPeData(await finishPeScan(current.hasher, size), size, reread);
+      }
       if (current.kind === 'pe-offloaded') {
         return fromPeData(await current.job.finish(size), size, reread);
       }
@@ -142,24 +144,6 @@ export function createSignatureScan(options: SignatureScanOptions = {}): Signatu
       return fromMsi(bytes);
     },
   };
-}
-
-function fromPe(
-  hasher: PeHasher,
-  size: number,
-  reread: () => AsyncIterable<Uint8Array>,
-): ScannedFile {
-  const scan = hasher.finish(size);
-  switch (scan.kind) {
-    case 'not_pe':
-      return { kind: 'none' };
-    case 'unsigned':
-      return { kind: 'unsigned', format: 'pe' };
-    case 'invalid':
-      return { kind: 'invalid', format: 'pe', reason: scan.reason, message: scan.message };
-    case 'signed':
-      return { kind: 'signed', image: scan.image(reread) };
-  }
 }
 
 function fromPeData(

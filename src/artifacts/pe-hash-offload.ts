@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../platform/worker-spawn.js';
-import type { PeHashRequest, PeHashResponse, PeScanData } from './pe-hash-worker.js';
+import type { PeHashRequest, PeHashResponse } from './pe-hash-worker.js';
+import type { PeScanData } from './pe-scan-data.js';
 
 /**
  * Bytes cross to the worker in batches this large, each a fresh buffer whose memory is

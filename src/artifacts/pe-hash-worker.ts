@@ -4,19 +4,12 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { createPeHasher, type PeHasher } from './authenticode/index.js';
-import type { PeLayout } from './authenticode/pe-layout.js';
+import { finishPeScan, type PeScanData } from './pe-scan-data.js';
 
 export type PeHashRequest =
   | { id: number; chunk: Uint8Array }
   | { id: number; finish: number }
   | { id: number; abort: true };
-
-/** The PE scan as it crosses back: plain data (the digest and PKCS#7 blobs as bytes). */
-export type PeScanData =
-  | { kind: 'not_pe' }
-  | { kind: 'unsigned' }
-  | { kind: 'invalid'; reason: 'malformed_pe' | 'certificate_table_invalid'; message: string }
-  | { kind: 'signed'; layout: PeLayout; pkcs7: Uint8Array[]; sha256: Uint8Array };
 
 export type PeHashResponse =
   | { id: number; ok: true; scan: PeScanData }
@@ -27,17 +20,7 @@ const jobs = new Map<number, PeHasher>();
 async function finish(id: number, size: number): Promise<PeHashResponse> {
   const hasher = jobs.get(id) ?? createPeHasher();
   jobs.delete(id);
-  const scan = hasher.finish(size);
-  if (scan.kind !== 'signed') {
-    return { id, ok: true, scan: scan.kind === 'not_pe' ? { kind: 'not_pe' } : scan };
-  }
-  const image = scan.image();
-  const sha256 = await image.digest('sha256');
-  return {
-    id,
-    ok: true,
-    scan: { kind: 'signed', layout: scan.layout, pkcs7: image.pkcs7, sha256 },
-  };
+  return { id, ok: true, scan: await finishPeScan(hasher, size) };
 }
 
 parentPort?.on('message', (request: PeHashRequest) => {

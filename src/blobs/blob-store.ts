@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Executor } from '../platform/db/database.js';
 import { ConflictError } from '../platform/errors.js';
-import { claimUpload, insertPart, newUploadId, PART_BYTES } from './blob-parts.js';
+import { claimUpload, insertPart, newUploadId, PART_BYTES, readUploadParts } from './blob-parts.js';
 import type { UploadedParts } from './upload-to-parts.js';
 
 /** The part size, under the name the first layout (blob_chunks) gave it. */
@@ -122,22 +122,17 @@ export async function* readBlobChunks(db: Executor, sha256: string): AsyncGenera
     .where('sha256', '=', sha256)
     .executeTakeFirst();
   if (!head) return;
-  const uploadId = head.parts_upload_id;
+  if (head.parts_upload_id !== null) {
+    yield* readUploadParts(db, head.parts_upload_id, head.chunk_count);
+    return;
+  }
   for (let idx = 0; idx < head.chunk_count; idx++) {
-    const row =
-      uploadId === null
-        ? await db
-            .selectFrom('blob_chunks')
-            .select('data')
-            .where('sha256', '=', sha256)
-            .where('idx', '=', idx)
-            .executeTakeFirstOrThrow()
-        : await db
-            .selectFrom('blob_parts')
-            .select('data')
-            .where('upload_id', '=', uploadId)
-            .where('idx', '=', idx)
-            .executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('blob_chunks')
+      .select('data')
+      .where('sha256', '=', sha256)
+      .where('idx', '=', idx)
+      .executeTakeFirstOrThrow();
     yield Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength);
   }
 }
