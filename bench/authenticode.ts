@@ -29,9 +29,9 @@ import { stamp, timed, uploadFileAnswer, writeRandomFile } from './upload-client
 const MB = 1024 * 1024;
 const UPLOAD_MB = intKnob('CABINET_BENCH_AUTHENTICODE_MB', 256, 1);
 /** The upload's time swings ±30 % here with SQLite's WAL checkpoints: several rounds each. */
-const ROUNDS = intKnob('CABINET_BENCH_AUTHENTICODE_ROUNDS', 6, 1);
+const ROUNDS = intKnob('CABINET_BENCH_AUTHENTICODE_ROUNDS', 8, 1);
 /** A pause before each upload, for the previous one's checkpoint and the file writes. */
-const SETTLE_MS = 1_500;
+const SETTLE_MS = 3_000;
 
 export async function run(report: Reporter): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'cabinet-bench-authenticode-'));

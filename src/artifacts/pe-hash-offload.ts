@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../platform/worker-spawn.js';
-import type { PeHashRequest, PeHashResponse } from './pe-hash-worker.js';
+import type { PeHashRecycle, PeHashRequest, PeHashResponse } from './pe-hash-worker.js';
 import type { PeScanData } from './pe-scan-data.js';
 
 /**
@@ -8,6 +8,8 @@ import type { PeScanData } from './pe-scan-data.js';
  * transferred, not copied: one memcpy on this thread per byte, one message per MiB.
  */
 const BATCH_BYTES = 1024 * 1024;
+/** Batches kept for reuse: enough for the worker to lag a few MiB behind the upload. */
+const MAX_SPARES = 16;
 
 /** One upload's bytes on their way to the worker. */
 export interface PeHashJob {
@@ -29,17 +31,21 @@ export class PeHashWorker {
     number,
     { resolve(scan: PeScanData): void; reject(e: Error): void }
   >();
+  /** Hashed batches handed back, at most MAX_SPARES kept. */
+  readonly #spares: ArrayBuffer[] = [];
 
   start(): PeHashJob {
     const worker = this.#ensure();
     const id = this.#nextId++;
-    let batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+    let batch = this.#batch();
     let filled = 0;
     const flush = () => {
       if (filled === 0) return;
       const bytes = new Uint8Array(batch.buffer, batch.byteOffset, filled);
-      worker.postMessage({ id, chunk: bytes } satisfies PeHashRequest, [batch.buffer]);
-      batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+      worker.postMessage({ id, chunk: bytes } satisfies PeHashRequest, [
+        batch.buffer as ArrayBuffer,
+      ]);
+      batch = this.#batch();
       filled = 0;
     };
     return {
@@ -67,6 +73,15 @@ export class PeHashWorker {
     };
   }
 
+  /**
+   * A batch buffer: one the worker handed back when there is one. Fresh memory costs a page
+   * fault per 4 KiB on first write, which measured here made the copy dearer than hashing.
+   */
+  #batch(): Buffer {
+    const spare = this.#spares.pop();
+    return spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(BATCH_BYTES);
+  }
+
   async close(): Promise<void> {
     const worker = this.#worker;
     this.#worker = null;
@@ -77,7 +92,11 @@ export class PeHashWorker {
     if (this.#worker) return this.#worker;
     const worker = spawnModuleWorker(import.meta.url, 'pe-hash-worker');
     worker.unref();
-    worker.on('message', (response: PeHashResponse) => {
+    worker.on('message', (response: PeHashResponse | PeHashRecycle) => {
+      if ('recycle' in response) {
+        if (this.#spares.length < MAX_SPARES) this.#spares.push(response.recycle);
+        return;
+      }
       const pending = this.#pending.get(response.id);
       if (!pending) return;
       this.#pending.delete(response.id);

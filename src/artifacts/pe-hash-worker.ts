@@ -11,6 +11,11 @@ export type PeHashRequest =
   | { id: number; finish: number }
   | { id: number; abort: true };
 
+/** A batch buffer handed back once hashed. */
+export interface PeHashRecycle {
+  recycle: ArrayBuffer;
+}
+
 export type PeHashResponse =
   | { id: number; ok: true; scan: PeScanData }
   | { id: number; ok: false; message: string };
@@ -31,6 +36,9 @@ parentPort?.on('message', (request: PeHashRequest) => {
       jobs.set(request.id, hasher);
     }
     hasher.update(request.chunk);
+    // Hashed: the memory goes back to be filled again (fresh buffers cost page faults).
+    const recycled: PeHashRecycle = { recycle: request.chunk.buffer as ArrayBuffer };
+    parentPort?.postMessage(recycled, [recycled.recycle]);
     return;
   }
   if ('abort' in request) {
