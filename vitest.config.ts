@@ -10,7 +10,18 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
-      exclude: ['src/**/*.test.ts', 'src/**/*.d.ts', 'src/**/test-pki.ts', 'src/cli/run.ts'],
+      // Test support that lives beside the code it serves (PKIs, signing kits, fixtures) is
+      // not product code: it runs only under the tests.
+      exclude: [
+        'src/**/*.test.ts',
+        'src/**/*.d.ts',
+        'src/**/test-pki.ts',
+        'src/**/test-signing.ts',
+        'src/**/msi-test-support.ts',
+        'src/**/sigstore-test-*.ts',
+        'src/**/trusted-root-fixture.ts',
+        'src/cli/run.ts',
+      ],
       reporter: ['text-summary', 'json-summary'],
       thresholds: { lines: 90, branches: 90 },
     },
