@@ -94,7 +94,7 @@ describe.each(dbKinds)('Authenticode signatures of uploaded artifacts on %s', (k
 
     const { intentId } = await createIntent(t, submitter, signed);
     expect(await signedRule(intentId)).toMatch(
-      /embedded|PE Authenticode signature does not verify \(no_trust_anchors\)/,
+      /^No verified code signature is attached to the artifact\. It carries one, but its PE Authenticode signature does not verify \(no_trust_anchors\): .*[^.]\.$/,
     );
 
     // Judged again against the anchors in force now, from what the upload kept.
@@ -219,6 +219,16 @@ describe.each(dbKinds)('Authenticode signatures of uploaded artifacts on %s', (k
       reason: 'certificate_table_invalid',
     });
     expect(answer.size_bytes).toBe(pastEnd.length);
+
+    // What the rule says of each, for an intent with no signature evidence.
+    const unsignedIntent = await createIntent(t, submitter, unsigned);
+    expect(await signedRule(unsignedIntent.intentId)).toBe(
+      'No verified code signature is attached to the artifact.',
+    );
+    const brokenIntent = await createIntent(t, submitter, pastEnd);
+    expect(await signedRule(brokenIntent.intentId)).toMatch(
+      /^No verified code signature is attached to the artifact\. It carries one, but its PE Authenticode signature could not be read \(certificate_table_invalid\): .*[^.]\.$/,
+    );
 
     expect(
       (await upload(Buffer.from('just some bytes, not a PE'), 'notes.txt')).embedded_signature,

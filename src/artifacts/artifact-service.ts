@@ -341,14 +341,12 @@ export class ArtifactService {
   ): Promise<EmbeddedJudgement | null> {
     const artifact = await findArtifact(db, sha256);
     const embedded = artifact?.embedded_signature;
-    if (!artifact || !embedded) return null;
+    // An unsigned PE or MSI carries nothing to judge: as for any other file.
+    if (!artifact || !embedded || embedded.report.status === 'unsigned') return null;
     const recorded_at = embedded.verified_at;
     const label = embedded.format === 'pe' ? 'PE' : 'MSI';
     if (embedded.material_sha256 === null) {
-      const why =
-        embedded.report.status === 'unsigned'
-          ? `the ${label} file carries no Authenticode signature`
-          : `its ${label} Authenticode signature could not be read: ${embedded.report.message ?? embedded.report.reason}`;
+      const why = `its ${label} Authenticode signature could not be read (${embedded.report.reason}): ${embedded.report.message}`;
       return { summary: null, problem: why, material: null, recorded_at };
     }
     const bytes = await readBlob(db, embedded.material_sha256);

@@ -125,7 +125,8 @@ function judgeSignature(input: PolicyInput): { problem: string | null; facts?: P
 
 function noSignature(input: PolicyInput): string {
   const base = 'No verified code signature is attached to the artifact.';
-  return input.signature_problem ? `${base} It carries one, but ${input.signature_problem}.` : base;
+  const problem = input.signature_problem?.replace(/\.$/, '');
+  return problem ? `${base} It carries one, but ${problem}.` : base;
 }
 
 const CHECKS: Record<RuleId, Check> = {
