@@ -85,7 +85,13 @@ export class PeHashWorker {
   async close(): Promise<void> {
     const worker = this.#worker;
     this.#worker = null;
-    if (worker) await worker.terminate();
+    if (!worker) return;
+    await worker.terminate();
+    // Nothing will answer what it held.
+    for (const [id, pending] of this.#pending) {
+      this.#pending.delete(id);
+      pending.reject(new Error('Authenticode hashing stopped: the service is closing.'));
+    }
   }
 
   #ensure(): Worker {
