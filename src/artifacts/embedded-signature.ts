@@ -5,8 +5,7 @@
  * again against the anchors in force then without reading the file a second time.
  */
 import type { SignatureSummary } from '../evidence/signatures/index.js';
-import { excludedRanges } from './authenticode/authenticode-hasher.js';
-import { ExcludingHasher } from './authenticode/excluding-hasher.js';
+import { peImage } from './authenticode/authenticode-hasher.js';
 import {
   type AuthenticodeFailureReason,
   type AuthenticodeReport,
@@ -18,7 +17,6 @@ import {
   verifyAuthenticode,
 } from './authenticode/index.js';
 import { isCompoundFile, readMsiImage } from './authenticode/msi-image.js';
-import type { PeLayout } from './authenticode/pe-layout.js';
 import type { PeHashJob, PeHashWorker } from './pe-hash-offload.js';
 import { finishPeScan, type PeScanData } from './pe-scan-data.js';
 
@@ -161,52 +159,15 @@ function fromPeData(
     case 'signed':
       return {
         kind: 'signed',
-        image: signedPeImage(scan.layout, scan.pkcs7.map(Buffer.from), Buffer.from(scan.sha256), {
+        image: peImage(
+          scan.layout,
+          scan.pkcs7.map((der) => Buffer.from(der)),
+          new Map([['sha256', Buffer.from(scan.sha256)]]),
           size,
           reread,
-        }),
+        ),
       };
   }
-}
-
-/**
- * A PE hashed elsewhere: SHA-256 was computed in the upload pass; another algorithm (an older
- * SHA-1 signature) takes a second streamed pass over the stored parts.
- */
-function signedPeImage(
-  layout: PeLayout,
-  pkcs7: Buffer[],
-  sha256: Buffer,
-  file: { size: number; reread: () => AsyncIterable<Uint8Array> },
-): SignedImage {
-  const known = new Map<DigestAlgorithm, Buffer>([['sha256', sha256]]);
-  return {
-    format: 'pe',
-    pkcs7,
-    digest: async (algorithm) => {
-      const digest = known.get(algorithm) ?? (await rehashPe(layout, algorithm, file));
-      known.set(algorithm, digest);
-      return digest;
-    },
-  };
-}
-
-async function rehashPe(
-  layout: PeLayout,
-  algorithm: DigestAlgorithm,
-  file: { size: number; reread: () => AsyncIterable<Uint8Array> },
-): Promise<Buffer> {
-  const hasher = new ExcludingHasher(algorithm, excludedRanges(layout));
-  let position = 0;
-  for await (const input of file.reread()) {
-    const chunk = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-    hasher.feed(chunk, position);
-    position += chunk.length;
-  }
-  if (position !== file.size) {
-    throw new Error(`The second pass read ${position} bytes; the upload had ${file.size}.`);
-  }
-  return hasher.digest();
 }
 
 function fromMsi(bytes: Buffer): ScannedFile {

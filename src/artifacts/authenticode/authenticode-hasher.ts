@@ -164,23 +164,38 @@ export function createPeHasher(options: PeHasherOptions = {}): PeHasher {
       return {
         kind: 'signed',
         layout,
-        image: (reread) => ({
-          format: 'pe',
-          pkcs7: entries.pkcs7,
-          digest: async (algorithm) => {
-            const known = streamed.get(algorithm);
-            if (known) return known;
-            if (!reread) {
-              throw new Error(
-                `The ${algorithm} Authenticode digest was not computed during the upload and no second pass is available.`,
-              );
-            }
-            const digest = await rehash(reread(), layout, algorithm, size);
-            streamed.set(algorithm, digest);
-            return digest;
-          },
-        }),
+        image: (reread) => peImage(layout, entries.pkcs7, streamed, size, reread),
       };
+    },
+  };
+}
+
+/**
+ * A located PE signature: the digests computed in the upload pass (`streamed`, filled in as
+ * more are computed), and `reread` for a second streamed pass when the signature names an
+ * algorithm the pass did not compute. Also built from a scan that crossed from a worker.
+ */
+export function peImage(
+  layout: PeLayout,
+  pkcs7: Buffer[],
+  streamed: Map<DigestAlgorithm, Buffer>,
+  size: number,
+  reread?: () => AsyncIterable<Uint8Array>,
+): SignedImage {
+  return {
+    format: 'pe',
+    pkcs7,
+    digest: async (algorithm) => {
+      const known = streamed.get(algorithm);
+      if (known) return known;
+      if (!reread) {
+        throw new Error(
+          `The ${algorithm} Authenticode digest was not computed during the upload and no second pass is available.`,
+        );
+      }
+      const digest = await rehash(reread(), layout, algorithm, size);
+      streamed.set(algorithm, digest);
+      return digest;
     },
   };
 }
