@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { createDatabase } from '../src/platform/db/database.js';
-import { capture } from './cli-harness.js';
+import { capture, type ServedInProcess, serveInProcess } from './cli-harness.js';
 import { createTestDatabase, dbKinds, type TestDatabase } from './databases.js';
 
 function intentBody(artifactSha256: string, appVersion = '24.08') {
@@ -34,23 +34,11 @@ function intentBody(artifactSha256: string, appVersion = '24.08') {
   };
 }
 
-/** expect.poll is for tests only; hooks wait with this. */
-async function waitFor<T>(probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('the server did not start in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe.each(dbKinds)('cabinet intent commands on %s', (kind) => {
   let database: TestDatabase;
   let serverEnv: NodeJS.ProcessEnv;
   let env: NodeJS.ProcessEnv;
-  let stop: () => void = () => {};
-  let running: Promise<number>;
+  let server: ServedInProcess;
   let dir: string;
   let sha: string;
 
@@ -74,15 +62,8 @@ describe.each(dbKinds)('cabinet intent commands on %s', (kind) => {
       CABINET_PORT: '0',
       USER: 'ops',
     };
-    const server = capture(
-      serverEnv,
-      () =>
-        new Promise<void>((resolve) => {
-          stop = resolve;
-        }),
-    );
-    running = main(['serve'], server.io);
-    const url = await waitFor(() => /listening on (\S+)/.exec(server.out.join('\n'))?.[1]);
+    server = await serveInProcess(serverEnv);
+    const url = server.url;
 
     // A submitter and their token, made with the local admin commands on the same database.
     env = { ...serverEnv };
@@ -128,10 +109,11 @@ describe.each(dbKinds)('cabinet intent commands on %s', (kind) => {
   });
 
   afterAll(async () => {
-    stop();
-    const code = await running;
-    await database.dispose();
-    if (code !== 0) throw new Error(`serve exited with ${code}`);
+    try {
+      await server.stop();
+    } finally {
+      await database.dispose();
+    }
   });
 
   it('creates an intent from a file and shows and lists it', async () => {

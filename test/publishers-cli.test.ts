@@ -3,25 +3,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { testTrustedRoot } from '../src/publishers/trusted-root-fixture.js';
-import { capture } from './cli-harness.js';
+import { capture, type ServedInProcess, serveInProcess, waitFor } from './cli-harness.js';
 import { createTestDatabase, dbKinds, type TestDatabase } from './databases.js';
-
-/** expect.poll is for tests only; hooks wait with this. */
-async function waitFor<T>(probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('the server did not start in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe.each(dbKinds)('cabinet publishers and sigstore-roots on %s', (kind) => {
   let database: TestDatabase;
   let env: NodeJS.ProcessEnv;
-  let stop: () => void = () => {};
-  let running: Promise<number>;
+  let server: ServedInProcess;
   let dir: string;
 
   const run = async (...argv: string[]) => {
@@ -32,32 +20,25 @@ describe.each(dbKinds)('cabinet publishers and sigstore-roots on %s', (kind) => 
 
   beforeAll(async () => {
     database = await createTestDatabase(kind);
-    const server = capture(
-      {
-        CABINET_DATA_DIR: database.dataDir,
-        CABINET_DATABASE_URL: database.url,
-        CABINET_LOG_LEVEL: 'silent',
-        CABINET_PORT: '0',
-      },
-      () =>
-        new Promise<void>((resolve) => {
-          stop = resolve;
-        }),
-    );
-    running = main(['serve'], server.io);
-    const output = () => server.out.join('\n');
-    const url = await waitFor(() => /listening on (\S+)/.exec(output())?.[1]);
-    const token = await waitFor(() => /^admin token: (\S+)$/m.exec(output())?.[1]);
+    server = await serveInProcess({
+      CABINET_DATA_DIR: database.dataDir,
+      CABINET_DATABASE_URL: database.url,
+      CABINET_LOG_LEVEL: 'silent',
+      CABINET_PORT: '0',
+    });
+    const url = server.url;
+    const token = await waitFor(() => /^admin token: (\S+)$/m.exec(server.output())?.[1]);
     env = { CABINET_URL: url, CABINET_TOKEN: token };
     dir = join(database.dataDir, 'roots');
     mkdirSync(dir);
   });
 
   afterAll(async () => {
-    stop();
-    const code = await running;
-    await database.dispose();
-    if (code !== 0) throw new Error(`serve exited with ${code}`);
+    try {
+      await server.stop();
+    } finally {
+      await database.dispose();
+    }
   });
 
   it('adds publishers of both kinds and lists them', async () => {
