@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { TestApp } from '../test-app.js';
 
@@ -158,4 +158,23 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   if (!SCREENSHOTS) return;
   mkdirSync(join(ROOT, 'docs', 'screenshots'), { recursive: true });
   await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', `${name}.png`) });
+}
+
+/**
+ * The server refused exactly one call, `url`, with 403 and `reason`, and the screen shows its
+ * words plainly in `refusal` (the detail and the reason code), not a generic error.
+ */
+export async function expectServerRefusal(
+  refusal: Locator,
+  failed: PageWatch['failed'],
+  url: string,
+  reason: string,
+): Promise<void> {
+  await refusal.waitFor();
+  const refused = failed.filter((f) => f.status === 403);
+  expect(refused.map((f) => f.url)).toEqual([url]);
+  const problem = JSON.parse(refused[0]!.body) as { detail: string; reason: string };
+  expect(problem.reason).toBe(reason);
+  await expect.poll(() => refusal.textContent()).toContain(problem.detail);
+  await expect.poll(() => refusal.textContent()).toContain(reason);
 }

@@ -12,6 +12,7 @@ import { startTestApp, type TestApp, type TestUser } from '../test-app.js';
 import {
   ensureBuilt,
   expectAccessible,
+  expectServerRefusal,
   launchChromium,
   listen,
   type Served,
@@ -152,14 +153,12 @@ describe('the CAB dashboard in a browser', () => {
     await signIn(page, submitter.token);
     await page.getByRole('heading', { name: '7-Zip' }).waitFor();
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
-    const refusal = page.locator('.refusal');
-    await refusal.waitFor();
-    const refused = failed.filter((f) => f.status === 403);
-    expect(refused.map((f) => f.url)).toEqual([`${base}/api/v1/cab/${ownId}/approve`]);
-    const problem = JSON.parse(refused[0]!.body) as { detail: string; reason: string };
-    expect(problem.reason).toBe('separation_of_duties');
-    await expect.poll(() => refusal.textContent()).toContain(problem.detail);
-    await expect.poll(() => refusal.textContent()).toContain('separation_of_duties');
+    await expectServerRefusal(
+      page.locator('.refusal'),
+      failed,
+      `${base}/api/v1/cab/${ownId}/approve`,
+      'separation_of_duties',
+    );
     await expectAccessible(page, 'refused approval');
     // Still pending: the refusal changed nothing.
     await expect.poll(() => status.textContent()).toBe('Pending');

@@ -11,6 +11,7 @@ import { startTestApp, type TestApp, type TestUser } from '../test-app.js';
 import {
   ensureBuilt,
   expectAccessible,
+  expectServerRefusal,
   launchChromium,
   listen,
   type Served,
@@ -173,14 +174,12 @@ describe('the exceptions screen in a browser', () => {
     const own = item(page, dualSha);
     await own.getByLabel(/Verification steps/).fill('I checked it myself');
     await own.getByRole('button', { name: 'Approve', exact: true }).click();
-    const refusal = own.locator('.refusal');
-    await refusal.waitFor();
-    const refused = failed.filter((f) => f.status === 403);
-    expect(refused.map((f) => f.url)).toEqual([`${base}/api/v1/exceptions/${dualId}/approve`]);
-    const problem = JSON.parse(refused[0]!.body) as { detail: string; reason: string };
-    expect(problem.reason).toBe('separation_of_duties');
-    await expect.poll(() => refusal.textContent()).toContain(problem.detail);
-    await expect.poll(() => refusal.textContent()).toContain('separation_of_duties');
+    await expectServerRefusal(
+      own.locator('.refusal'),
+      failed,
+      `${base}/api/v1/exceptions/${dualId}/approve`,
+      'separation_of_duties',
+    );
     await expectAccessible(page, 'refused exception approval');
     await expect.poll(() => own.locator('.badge').textContent()).toBe('Pending');
 
