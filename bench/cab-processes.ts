@@ -49,7 +49,7 @@ export function startServerProcess(
         ...env,
         CABINET_PORT: '0',
         CABINET_HOST: '127.0.0.1',
-        CABINET_LOG_LEVEL: 'silent',
+        CABINET_LOG_LEVEL: process.env.CABINET_BENCH_LOG_LEVEL ?? 'silent',
       },
       execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -17,14 +17,46 @@ import {
   type ValueNode,
 } from 'kysely';
 
+/** How long a transaction keeps trying to begin while SQLite answers busy. */
+export const BEGIN_BUSY_RETRY_MS = 10_000;
+
+const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
 /**
- * `BEGIN IMMEDIATE` takes the write lock up front, so two processes sharing one database
- * file (the server and a CLI command) queue on the busy timeout instead of failing when a
- * read transaction tries to upgrade.
+ * Begins with `BEGIN IMMEDIATE`, retrying while SQLite answers busy.
+ *
+ * IMMEDIATE takes the write lock up front, so two processes sharing one database file (the
+ * server and a CLI command) queue on the busy timeout instead of failing when a read
+ * transaction tries to upgrade. The busy timeout alone is not enough: SQLite skips the busy
+ * handler where it sees a risk of deadlock, and `npm run bench -- cab` saw three approvals
+ * answer 500 "database is locked" within 120 ms of each other (under heavy disk load, beside
+ * the checkpointer's connection) although the timeout is 10 s. Nothing has run before BEGIN,
+ * so trying again is always safe; the waits are timers, so the server serves reads meanwhile.
  */
+export async function beginImmediate(
+  connection: DatabaseConnection,
+  retryForMs = BEGIN_BUSY_RETRY_MS,
+): Promise<void> {
+  const deadline = performance.now() + retryForMs;
+  for (let waitMs = 1; ; waitMs = Math.min(waitMs * 2, 50)) {
+    try {
+      await connection.executeQuery(BEGIN_IMMEDIATE);
+      return;
+    } catch (error) {
+      if (!isBusy(error) || performance.now() + waitMs > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}
+
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    await beginImmediate(connection);
   }
 }
 
