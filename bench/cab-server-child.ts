@@ -9,16 +9,19 @@ import { once } from 'node:events';
 import { createContainer } from '../src/composition-root.js';
 import { loadConfig } from '../src/config/config.js';
 import { startServer } from '../src/server.js';
+import { profileSqlite } from './sql-profile.js';
 
 export interface ServerReady {
   url: string;
   pid: number;
 }
 
+const writeSqlProfile = profileSqlite();
 const container = await createContainer(loadConfig(process.env));
 const server = await startServer(container, () => undefined);
 const ready: ServerReady = { url: server.url, pid: process.pid };
 process.send?.(ready);
 await once(process, 'message');
 await server.stop();
+writeSqlProfile?.();
 process.disconnect?.();
