@@ -39,6 +39,6 @@ export function profileSqlite(): (() => void) | null {
       ([sql, t]) =>
         `${t.ms.toFixed(0).padStart(7)} ms ${String(t.calls).padStart(6)}× ${(t.ms / t.calls).toFixed(3).padStart(8)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 300)}`,
     );
-    writeFileSync(file, [`total ${total.toFixed(0)} ms`, ...lines].join('\n') + '\n');
+    writeFileSync(file, `${[`total ${total.toFixed(0)} ms`, ...lines].join('\n')}\n`);
   };
 }

@@ -9,6 +9,7 @@ import { pruneIdempotencyKeys } from './platform/http/idempotency.js';
 import { type ScheduledJob, startScheduler } from './platform/scheduler.js';
 
 const IDEMPOTENCY_RETENTION_MS = 48 * 3_600_000;
+export const SQLITE_CHECKPOINT_INTERVAL_MS = 250;
 
 /**
  * The periodic sweeps every instance schedules. Each is safe to run on several at once, and
@@ -66,12 +67,17 @@ export function scheduledJobs(container: Container): ScheduledJob[] {
     },
     // The SQLite connection does not checkpoint on commit (see createSqlite): the WAL is
     // folded back here, between requests, not inside whichever commit crossed 1,000 pages.
+    // Often, because a long WAL slows every statement: each page read searches the WAL's
+    // index and each commit appends to a growing file. 50 clients voting grow it by ~95 MB/s;
+    // checkpointed every 10 s it reached 900 MB and a COMMIT took 1.7 ms, every 250 ms it
+    // stays under 64 MB (no TRUNCATE that stops writers) and a COMMIT takes 0.8 ms:
+    // 90–122 → 160–164 decisions/s in `npm run bench -- cab`. An idle round is a no-op.
     ...(database.dialect === 'sqlite'
       ? [
           {
             name: 'sqlite-checkpoint',
             lock: LOCKS.sweepSqliteCheckpoint,
-            intervalMs: 10_000,
+            intervalMs: SQLITE_CHECKPOINT_INTERVAL_MS,
             run: () => database.checkpoint(),
           },
         ]

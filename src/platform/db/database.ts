@@ -57,7 +57,8 @@ function createSqlite(file: string): Database {
   connection.pragma('synchronous = NORMAL');
   // No checkpoint inside a request's COMMIT: with the default (every 1,000 pages) the commit
   // of a 256 MB upload copies all of it from the WAL into the database before answering.
-  // The scheduler checkpoints instead (server.ts, job sqlite-checkpoint), on a worker thread.
+  // The scheduler checkpoints instead (server.ts, job sqlite-checkpoint, every 250 ms), on a
+  // worker thread.
   connection.pragma('wal_autocheckpoint = 0');
   connection.pragma('busy_timeout = 10000');
   connection.pragma('foreign_keys = ON');
