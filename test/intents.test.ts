@@ -602,7 +602,11 @@ describe.each(dbKinds)('deployment intents on %s', (kind) => {
     const current = await intents.get(intent.id);
     await expect(
       database.transaction((trx) =>
-        updateIntent(trx, { ...current, app_version: 'x', revision: 9 }, 5),
+        updateIntent(
+          trx,
+          { ...current, app_version: 'x', revision: 9 },
+          { ...current, revision: 5 },
+        ),
       ),
     ).rejects.toMatchObject({ reason: 'revision_mismatch' });
     expect((await intents.get(intent.id)).app_version).toBe('24.08');

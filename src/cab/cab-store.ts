@@ -1,6 +1,6 @@
 import type { DialectName, Executor, Trx } from '../platform/db/database.js';
 import { fromDbBool } from '../platform/db/database.js';
-import { forUpdate, updateAtRevision } from '../platform/db/revisioned.js';
+import { changedColumns, forUpdate, updateAtRevision } from '../platform/db/revisioned.js';
 import type { CabRequestsTable } from '../platform/db/schema.js';
 import type { Recommendation } from '../risk/risk-model.js';
 import type { ChangeType } from './approval-policy.js';
@@ -214,13 +214,7 @@ export async function updateRequest(
   after: CabRequestRecord,
   before: CabRequestRecord,
 ): Promise<void> {
-  const next = toRow(after);
-  const previous = toRow(before);
-  const changes = Object.fromEntries(
-    Object.entries(next).filter(
-      ([column, value]) => value !== previous[column as keyof CabRequestsTable],
-    ),
-  );
+  const changes = changedColumns(toRow(after), toRow(before));
   await updateAtRevision(db, 'cab_requests', after.id, changes, before.revision, 'CAB request');
 }
 

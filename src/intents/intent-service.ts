@@ -145,7 +145,7 @@ export class IntentService {
       revision: before.revision + 1,
       updated_at: this.#clock.now().toISOString(),
     };
-    await store.updateIntent(trx, after, before.revision);
+    await store.updateIntent(trx, after, before);
     await this.#audit.append(trx, ctx, {
       type: 'intent.updated',
       subject: id,
@@ -249,7 +249,7 @@ export class IntentService {
       revision: intent.revision + 1,
       updated_at: this.#clock.now().toISOString(),
     };
-    await store.updateIntent(trx, after, intent.revision);
+    await store.updateIntent(trx, after, intent);
     await this.#audit.append(trx, ctx, {
       type: 'intent.ready',
       subject: intentId,
@@ -289,7 +289,7 @@ export class IntentService {
       revision: intent.revision + 1,
       updated_at: this.#clock.now().toISOString(),
     };
-    await store.updateIntent(trx, after, intent.revision);
+    await store.updateIntent(trx, after, intent);
     this.#audit.appendAtCommit(trx, ctx, {
       type: `intent.${rule.to}`,
       subject: intentId,

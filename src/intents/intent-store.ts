@@ -1,5 +1,5 @@
 import type { DialectName, Executor, Trx } from '../platform/db/database.js';
-import { forUpdate, updateAtRevision } from '../platform/db/revisioned.js';
+import { changedColumns, forUpdate, updateAtRevision } from '../platform/db/revisioned.js';
 import type { IntentsTable } from '../platform/db/schema.js';
 import type {
   DetectionMethod,
@@ -121,13 +121,14 @@ export async function insertIntent(db: Executor, intent: IntentRecord): Promise<
 }
 
 /** Writes the new state if the stored revision is still `expectedRevision` (the caller holds the row). */
+/** Writes the columns that changed from `before` (never the owner: see transferIntent). */
 export async function updateIntent(
   db: Executor,
-  intent: IntentRecord,
-  expectedRevision: number,
+  after: IntentRecord,
+  before: IntentRecord,
 ): Promise<void> {
-  const { id, created_by, created_at, ...changes } = toRow(intent);
-  await updateAtRevision(db, 'intents', id, changes, expectedRevision, 'Intent');
+  const { created_by, created_at, ...changes } = changedColumns(toRow(after), toRow(before));
+  await updateAtRevision(db, 'intents', after.id, changes, before.revision, 'Intent');
 }
 
 /** An owner transfer: the one change that rewrites `created_by` (the owner's column). */

@@ -35,6 +35,19 @@ export async function updateAtRevision(
 }
 
 /**
+ * The columns of `next` whose value differs from `previous`, for an UPDATE that names only
+ * those: SQLite rewrites an index entry whenever one of its columns is in the SET list, even
+ * with the same value, and on the CAB request that is twelve indexes a vote need not touch.
+ * Rows compare column by column as the store writes them (JSON already text).
+ */
+export function changedColumns<Row extends object>(next: Row, previous: Row): Partial<Row> {
+  const before = previous as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.entries(next).filter(([column, value]) => value !== before[column]),
+  ) as Partial<Row>;
+}
+
+/**
  * Holds the selected rows until the transaction ends. On PostgreSQL a row lock (`of`
  * narrows it to one table of a join, so joined rows stay unlocked); on SQLite the
  * transaction already holds the database's single write lock (BEGIN IMMEDIATE).
