@@ -1,5 +1,6 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countByBand } from '../src/cab/cab-store.js';
 import { type CabWorld, cabWorld } from './cab-fixtures.js';
 import { dbKinds } from './databases.js';
 import { addEvidence } from './intake-fixtures.js';
@@ -610,13 +611,26 @@ describe.each(dbKinds)('CAB workflow on %s', (kind) => {
         requests: Json[];
         next_cursor: string | null;
         counts_by_band: Record<string, number>;
+        counts_over_cap: string[];
       }>();
     };
     const all = await q('limit=200');
+    expect(all.counts_over_cap).toEqual([]);
     expect(all.requests.every((r) => r.status === 'pending')).toBe(true);
     const total = all.requests.length;
     expect(total).toBeGreaterThan(2);
     expect(Object.values(all.counts_by_band).reduce((a, b) => a + b, 0)).toBe(total);
+    // Each band is counted up to the cap: at it, a band has at least that many.
+    const [band, inBand] = Object.entries(all.counts_by_band).sort((a, b) => b[1] - a[1])[0]!;
+    expect(inBand).toBeGreaterThan(1);
+    const db = t.container.database.db;
+    const capped = await countByBand(db, ['pending'], inBand - 1);
+    expect(capped.counts[band]).toBe(inBand - 1);
+    expect(capped.over).toContain(band);
+    expect(await countByBand(db, ['pending'], inBand)).toEqual({
+      counts: all.counts_by_band,
+      over: [],
+    });
     const bySubmitted = all.requests.map((r) => r.submitted_at);
     expect([...bySubmitted].sort().reverse()).toEqual(bySubmitted);
     const byScore = (await q('sort=risk_score&limit=200')).requests.map((r) => r.risk_score);
@@ -626,6 +640,7 @@ describe.each(dbKinds)('CAB workflow on %s', (kind) => {
     do {
       const page = await q(`sort=-risk_score&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
       expect(page.counts_by_band === null).toBe(cursor !== null);
+      expect(page.counts_over_cap === null).toBe(cursor !== null);
       seen.push(...page.requests.map((r) => r.id));
       cursor = page.next_cursor;
     } while (cursor);

@@ -126,7 +126,18 @@ export function registerCabRoutes(app: FastifyInstance, deps: Deps): void {
         summary: 'The CAB queue: pending requests, filtered, sorted, cursor-paginated',
         querystring: listQuery,
         response: {
-          200: pageSchema.extend({ counts_by_band: z.record(z.string(), z.number()).nullable() }),
+          200: pageSchema.extend({
+            counts_by_band: z
+              .record(z.string(), z.number())
+              .nullable()
+              .describe(
+                'Pending requests per band (bands with none left out), with the first page only (null after it); each band counted up to 1,000',
+              ),
+            counts_over_cap: z
+              .array(z.string())
+              .nullable()
+              .describe('The bands with more pending requests than counts_by_band says (1,000+)'),
+          }),
           ...commonErrors,
         },
       },
@@ -140,9 +151,13 @@ export function registerCabRoutes(app: FastifyInstance, deps: Deps): void {
           ? { requests: [], next_cursor: null }
           : await list(request.query, statuses);
       // Counted once, with the first page: paging on does not count the queue again.
-      const counts =
+      const counted =
         request.query.cursor === undefined ? await cab.countsByBand(['pending']) : null;
-      return { ...page, counts_by_band: counts };
+      return {
+        ...page,
+        counts_by_band: counted?.counts ?? null,
+        counts_over_cap: counted?.over ?? null,
+      };
     },
   );
 

@@ -53,6 +53,8 @@ import {
 import { decisionStatement, signDecision } from './decision-attestation.js';
 
 const DAY_MS = 86_400_000;
+/** The queue's band counts stop here: past a thousand, "1,000+" says as much as the number. */
+const BAND_COUNT_CAP = 1_000;
 
 /** What the CAB reads of packs (the packs domain's service, behind a narrow interface). */
 export interface PackGateway {
@@ -924,8 +926,9 @@ export class CabService {
     return (await store.listRequests(this.#d.database.db, filters)).map(summaryOf);
   }
 
-  async countsByBand(statuses: readonly CabStatus[]): Promise<Record<string, number>> {
-    return store.countByBand(this.#d.database.db, statuses);
+  /** Requests per band, each counted up to BAND_COUNT_CAP (see countByBand). */
+  async countsByBand(statuses: readonly CabStatus[]): Promise<store.BandCounts> {
+    return store.countByBand(this.#d.database.db, statuses, BAND_COUNT_CAP);
   }
 
   /** The request of a pack, if it was submitted (for the pack's bundle). */

@@ -2,7 +2,7 @@ import type { DialectName, Executor, Trx } from '../platform/db/database.js';
 import { fromDbBool } from '../platform/db/database.js';
 import { changedColumns, forUpdate, updateAtRevision } from '../platform/db/revisioned.js';
 import type { CabRequestsTable } from '../platform/db/schema.js';
-import type { Recommendation } from '../risk/risk-model.js';
+import { RECOMMENDATIONS, type Recommendation } from '../risk/risk-model.js';
 import type { ChangeType } from './approval-policy.js';
 import type { CabStatus } from './cab-rules.js';
 
@@ -323,17 +323,41 @@ export async function listRequests(
 }
 
 /** Counts of open requests per band, for the queue's header. */
+export interface BandCounts {
+  /** Requests per band, bands with none left out; a band over the cap answers the cap. */
+  counts: Record<string, number>;
+  /** The bands with more requests than their count says. */
+  over: string[];
+}
+
+/**
+ * Requests per band, each band counted up to `cap`: a count walks one index entry per
+ * request, so an exact count of a 90,000-request queue cost the first page 7 ms of its 10.
+ */
 export async function countByBand(
   db: Executor,
   statuses: readonly CabStatus[],
-): Promise<Record<string, number>> {
-  const rows = await db
-    .selectFrom('cab_requests')
-    .select(['recommendation', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('status', 'in', [...statuses])
-    .groupBy('recommendation')
-    .execute();
-  return Object.fromEntries(rows.map((r) => [r.recommendation, Number(r.n)]));
+  cap: number,
+): Promise<BandCounts> {
+  const result: BandCounts = { counts: {}, over: [] };
+  for (const band of RECOMMENDATIONS) {
+    const capped = db
+      .selectFrom('cab_requests')
+      .select('id')
+      .where('status', 'in', [...statuses])
+      .where('recommendation', '=', band)
+      .limit(cap + 1)
+      .as('capped');
+    const row = await db
+      .selectFrom(capped)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const n = Number(row.n);
+    if (n === 0) continue;
+    result.counts[band] = Math.min(n, cap);
+    if (n > cap) result.over.push(band);
+  }
+  return result;
 }
 
 export async function insertVote(db: Executor, vote: VoteRecord): Promise<void> {

@@ -266,6 +266,13 @@ interface PendingPage {
   next_cursor: string | null;
   /** The whole queue's counts, with the first page; null on the pages after it. */
   counts_by_band: Record<string, number> | null;
+  /** The bands with more requests than their count says. */
+  counts_over_cap: string[] | null;
+}
+
+/** "1000+" for a band the server counted only up to its cap. */
+export function bandCount(band: string, n: number, over: readonly string[]): string {
+  return over.includes(band) ? `${n}+` : String(n);
 }
 
 interface PendingOptions {
@@ -382,7 +389,7 @@ export function registerCabCommands(program: Command, io: CliIo): void {
         const bands = Object.keys(BANDS);
         for (const band of Object.keys(byBand)) if (!bands.includes(band)) bands.push(band);
         io.out(
-          `pending by band: ${bands.map((band) => `${band} ${byBand[band] ?? 0}`).join(', ')}`,
+          `pending by band: ${bands.map((band) => `${band} ${bandCount(band, byBand[band] ?? 0, page.counts_over_cap ?? [])}`).join(', ')}`,
         );
       }
       if (page.next_cursor) io.out(`next page: --cursor ${page.next_cursor}`);

@@ -6104,9 +6104,12 @@ export interface paths {
                         "application/json": {
                             requests: components["schemas"]["CabRequestSummary"][];
                             next_cursor: string | null;
+                            /** @description Pending requests per band (bands with none left out), with the first page only (null after it); each band counted up to 1,000 */
                             counts_by_band: {
                                 [key: string]: number;
                             } | null;
+                            /** @description The bands with more pending requests than counts_by_band says (1,000+) */
+                            counts_over_cap: string[] | null;
                         };
                     };
                 };

@@ -74,6 +74,7 @@ interface Page {
   requests: CabRequestSummary[];
   next_cursor: string | null;
   counts_by_band?: Record<string, number> | null;
+  counts_over_cap?: string[] | null;
 }
 
 async function fetchPage(
@@ -136,7 +137,9 @@ export function Queue() {
         </Link>
       </nav>
       <QueueFilters key={filters.intent} filters={filters} />
-      {page.data?.counts_by_band ? <BandCounts counts={page.data.counts_by_band} /> : null}
+      {page.data?.counts_by_band ? (
+        <BandCounts counts={page.data.counts_by_band} over={page.data.counts_over_cap ?? []} />
+      ) : null}
       {page.isPending ? (
         <Loading what="the queue" />
       ) : page.isError ? (
@@ -219,13 +222,15 @@ function Row({ r }: { r: CabRequestSummary }) {
   );
 }
 
-function BandCounts({ counts }: { counts: Record<string, number> }) {
+/** A band the server counted only up to its cap shows "1000+". */
+function BandCounts({ counts, over }: { counts: Record<string, number>; over: string[] }) {
+  const shown = (band: string) => `${counts[band] ?? 0}${over.includes(band) ? '+' : ''}`;
   return (
     <p className="counts">
       Pending by band:{' '}
       {BANDS.map((band) => (
         <span key={band} className={`count band-${band.toLowerCase()}`}>
-          {band} {counts[band] ?? 0}
+          {band} {shown(band)}
         </span>
       ))}
     </p>
