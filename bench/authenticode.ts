@@ -104,33 +104,45 @@ export async function run(report: Reporter): Promise<void> {
     } finally {
       await server.stop();
     }
-    const fastest = (ms: number[]) => Math.min(...ms);
-    const median = (ms: number[]) => {
-      const sorted = [...ms].sort((a, b) => a - b);
+    const median = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
       const mid = sorted.length >> 1;
       return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
     };
+    // The statistic is the median of each round's own ratio: a round's two uploads share the
+    // machine's state of the moment (a checkpoint, a neighbour's load), which swings the time
+    // ±30 % between rounds; the fastest of each kind would pair the luckiest plain round with
+    // the luckiest signed one, whichever rounds they were.
+    const ratios = times.signed.map((ms, i) => ms / times.plain[i]!);
     report.note(
       `ms by round: plain ${times.plain.map((m) => m.toFixed(0)).join(', ')}; ` +
         `signed PE ${times.signed.map((m) => m.toFixed(0)).join(', ')}; ` +
-        `ratio of the medians ${(median(times.signed) / median(times.plain)).toFixed(2)}×`,
+        `ratios ${ratios.map((r) => r.toFixed(3)).join(', ')}`,
     );
     report.figure({
-      name: `upload of a ${UPLOAD_MB} MB signed PE (Authenticode digest + verify)`,
-      value: fastest(times.signed),
-      unit: 'ms',
-      baseline: {
-        name: 'upload of a file of the same size that is not a PE',
-        value: fastest(times.plain),
-        unit: 'ms',
-      },
-      target: { on: 'ratio', op: '<=', limit: 1.1 },
+      name: `upload of a ${UPLOAD_MB} MB signed PE ÷ its round's plain upload (Authenticode)`,
+      value: median(ratios),
+      unit: '×',
+      target: { on: 'value', op: '<=', limit: 1.1 },
       detail:
         'POST /api/v1/artifacts over loopback to the real app in a child process (SQLite), ' +
         'streamed from the file; the PE is hashed twice in the one pass (SHA-256 of the file, ' +
         'Authenticode SHA-256 skipping checksum, directory entry and certificate table), its ' +
-        'PKCS#7 and chain checked against the trust anchor; fastest of ' +
-        `${ROUNDS} rounds, the order alternating, a new artifact every round`,
+        'PKCS#7 and chain checked against the trust anchor; against a file of the same size ' +
+        `that is not a PE: median of ${ROUNDS} rounds' ratios, the order alternating, a new ` +
+        'artifact every round',
+    });
+    report.figure({
+      name: '  medians: signed PE upload',
+      value: median(times.signed),
+      unit: 'ms',
+      baseline: { name: 'plain upload, median', value: median(times.plain), unit: 'ms' },
+    });
+    report.figure({
+      name: '  fastest: signed PE upload',
+      value: Math.min(...times.signed),
+      unit: 'ms',
+      baseline: { name: 'plain upload, fastest', value: Math.min(...times.plain), unit: 'ms' },
     });
   } finally {
     await database.dispose();
