@@ -328,6 +328,49 @@ describe.each(dbKinds)('CAB workflow on %s', (kind) => {
     expect((await vote(request.id, cab2)).json().status).toBe('approved');
   });
 
+  it('answers a vote with the summary row under Prefer: return=minimal (RFC 7240)', async () => {
+    const { request } = await pending('high');
+    const minimal = await t.call({
+      method: 'POST',
+      url: `/api/v1/cab/${request.id}/approve/`,
+      as: cab1,
+      headers: { prefer: 'respond-async, return=minimal' },
+      payload: {},
+    });
+    expect(minimal.statusCode, minimal.body).toBe(200);
+    expect(minimal.headers['preference-applied']).toBe('return=minimal');
+    expect(minimal.headers.vary).toContain('Prefer');
+    const row = minimal.json<Json>();
+    expect(row).toMatchObject({
+      id: request.id,
+      status: 'pending',
+      votes_so_far: { approvals: 1, required: 2 },
+    });
+    // The queue's row exactly, none of the full view's parts.
+    const listed = (
+      await t.call({
+        method: 'GET',
+        url: `/api/v1/cab/requests?intent_id=${request.deployment_intent}`,
+        as: auditor,
+      })
+    ).json<Json>().requests[0];
+    expect(row).toEqual(listed);
+    for (const part of ['votes', 'pack_summary', 'risk', 'audit_events']) {
+      expect(row).not.toHaveProperty(part);
+    }
+    // Without the preference (or with another), the request whole.
+    const whole = await t.call({
+      method: 'POST',
+      url: `/api/v1/cab/${request.id}/approve/`,
+      as: cab2,
+      headers: { prefer: 'return=representation' },
+      payload: {},
+    });
+    expect(whole.headers['preference-applied']).toBeUndefined();
+    expect(whole.json()).toMatchObject({ status: 'approved', votes: [{}, {}] });
+    expect(whole.json().pack_summary).toBeDefined();
+  });
+
   it('needs a security reviewer among two approvals for CRITICAL', async () => {
     const { request } = await pending('critical');
     expect(request).toMatchObject({

@@ -6,6 +6,7 @@ import type { Context } from '../platform/context.js';
 import type { Database, Trx } from '../platform/db/database.js';
 import { BadRequestError } from '../platform/errors.js';
 import { createOnce } from '../platform/http/idempotency.js';
+import { prefersMinimal } from '../platform/http/prefer.js';
 import { commonErrors, idParams } from '../platform/http/schemas.js';
 import type { ApprovalPolicyService } from './approval-policy-service.js';
 import type { CabStatus } from './cab-rules.js';
@@ -39,6 +40,18 @@ interface Deps {
 /** Typed as CabRequestDetail in code; nested pack parts are described as JSON objects. */
 const wire = async (detail: Promise<CabRequestDetail>) =>
   (await detail) as unknown as z.infer<typeof requestDetailSchema>;
+
+/** The full request, or with `Prefer: return=minimal` its summary row (detail first: a union
+ * answers the first schema a value matches). */
+const actionAnswer = z.union([requestDetailSchema, requestSummarySchema]);
+
+const preferHeaders = z.looseObject({
+  prefer: z
+    .string()
+    .max(1_000)
+    .optional()
+    .describe('RFC 7240; `return=minimal` answers the request summary instead of the full request'),
+});
 
 const pageSchema = z.object({
   requests: z.array(requestSummarySchema),
@@ -193,6 +206,8 @@ export function registerCabRoutes(app: FastifyInstance, deps: Deps): void {
 
   // Each action answers with the request as it stands after it: a client never needs a
   // second call to learn the outcome. The transaction holds only the change; the read follows.
+  // `Prefer: return=minimal` (RFC 7240) answers the queue's row of it instead: the status and
+  // votes a pipeline or bot acts on, without reading the pack back for the full view.
   const act = (
     url: string,
     action: 'cab.vote' | 'cab.verify_condition' | 'cab.comment' | 'cab.post_review',
@@ -210,13 +225,19 @@ export function registerCabRoutes(app: FastifyInstance, deps: Deps): void {
           summary,
           params,
           body,
-          response: { 200: requestDetailSchema, ...commonErrors },
+          headers: preferHeaders,
+          response: { 200: actionAnswer, ...commonErrors },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const p = request.params as Record<string, string>;
         // The body was validated against this route's schema; each action names its own type.
         await database.transaction((trx) => run(trx, request.ctx, p, request.body as never));
+        reply.header('vary', 'Prefer');
+        if (prefersMinimal(request.headers.prefer)) {
+          reply.header('preference-applied', 'return=minimal');
+          return cab.summary(p.id!);
+        }
         return wire(cab.detail(p.id!));
       },
     );

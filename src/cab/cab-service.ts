@@ -922,6 +922,11 @@ export class CabService {
     };
   }
 
+  /** The request's row as the queue shows it: what a `Prefer: return=minimal` answer carries. */
+  async summary(id: string): Promise<CabRequestSummary> {
+    return summaryOf(await this.#get(id, this.#d.database.db));
+  }
+
   async list(filters: RequestFilters): Promise<CabRequestSummary[]> {
     return (await store.listRequests(this.#d.database.db, filters)).map(summaryOf);
   }

@@ -6412,7 +6412,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description RFC 7240; `return=minimal` answers the request summary instead of the full request */
+                    prefer?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -6438,7 +6441,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["CabRequest"];
+                        "application/json": components["schemas"]["CabRequest"] | components["schemas"]["CabRequestSummary"];
                     };
                 };
                 /** @description Default Response */
@@ -6525,7 +6528,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description RFC 7240; `return=minimal` answers the request summary instead of the full request */
+                    prefer?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -6545,7 +6551,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["CabRequest"];
+                        "application/json": components["schemas"]["CabRequest"] | components["schemas"]["CabRequestSummary"];
                     };
                 };
                 /** @description Default Response */
@@ -6632,7 +6638,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description RFC 7240; `return=minimal` answers the request summary instead of the full request */
+                    prefer?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -6652,7 +6661,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["CabRequest"];
+                        "application/json": components["schemas"]["CabRequest"] | components["schemas"]["CabRequestSummary"];
                     };
                 };
                 /** @description Default Response */
@@ -6739,7 +6748,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description RFC 7240; `return=minimal` answers the request summary instead of the full request */
+                    prefer?: string;
+                };
                 path: {
                     id: string;
                     condition_id: string;
@@ -6760,7 +6772,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["CabRequest"];
+                        "application/json": components["schemas"]["CabRequest"] | components["schemas"]["CabRequestSummary"];
                     };
                 };
                 /** @description Default Response */
@@ -6847,7 +6859,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description RFC 7240; `return=minimal` answers the request summary instead of the full request */
+                    prefer?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -6869,7 +6884,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["CabRequest"];
+                        "application/json": components["schemas"]["CabRequest"] | components["schemas"]["CabRequestSummary"];
                     };
                 };
                 /** @description Default Response */

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
-import { api, type CabRequest, unwrap } from '../api/client';
+import { api, type CabRequest, type CabRequestSummary, unwrap } from '../api/client';
 import { Link } from '../router';
 import { hasRole, useSession } from '../session';
 import { Age, BandBadge, DateTime, humanize, Person, ShortId, StatusBadge } from '../ui/format';
@@ -17,17 +17,22 @@ export function useRequest(id: string) {
   });
 }
 
-/** After an action the server answers with the request as it stands: no second call. */
+/**
+ * After an action the server answers with the request as it stands: no second call. (The
+ * summary row it answers under `Prefer: return=minimal`, which this screen never sends,
+ * would only make the view fetch the request again.)
+ */
 export function useRequestAction<TBody>(
   id: string,
-  run: (body: TBody) => Promise<CabRequest>,
+  run: (body: TBody) => Promise<CabRequest | CabRequestSummary>,
   onDone?: () => void,
 ) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: run,
     onSuccess: (request) => {
-      queryClient.setQueryData(requestKey(id), request);
+      if ('votes' in request) queryClient.setQueryData(requestKey(id), request);
+      else void queryClient.invalidateQueries({ queryKey: requestKey(id) });
       void queryClient.invalidateQueries({ queryKey: ['queue'] });
       onDone?.();
     },
