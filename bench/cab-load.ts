@@ -13,6 +13,8 @@ export interface Call {
   token: string;
   /** JSON text for a POST. */
   body?: string;
+  /** Further request headers (e.g. `prefer`). */
+  headers?: Record<string, string>;
 }
 
 export interface Answer {
@@ -33,6 +35,7 @@ export class Client {
     const headers: Record<string, string | number> = {
       authorization: `Bearer ${call.token}`,
       accept: 'application/json',
+      ...call.headers,
     };
     const body = call.body === undefined ? undefined : Buffer.from(call.body);
     if (body) {
