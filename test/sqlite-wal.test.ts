@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -75,6 +76,65 @@ describe('the SQLite WAL after large writes', () => {
     } finally {
       await checkpointer.close();
       reader.close();
+      db.close();
+    }
+  });
+
+  it('truncates in a periodic round only once nothing was written for a while', async () => {
+    const file = join(dir, 'idle.db');
+    const { db, write } = walDatabase(file);
+    const checkpointer = new SqliteCheckpointer(file, {
+      truncateAboveBytes: 2 * MIB,
+      idleMs: 1_500,
+    });
+    try {
+      await checkpointer.checkpoint({ onlyWhenIdle: true });
+      write(3);
+      // Copied back, but a writer was at work since the last round: no TRUNCATE to stop it.
+      const busy = await checkpointer.checkpoint({ onlyWhenIdle: true });
+      expect(busy).toMatchObject({ busy: 0, truncated: false });
+      expect(busy.checkpointed).toBe(busy.log);
+      expect(walBytes(file)).toBeGreaterThan(3 * MIB);
+      // Nothing written since, but not for long enough yet: the WAL keeps its size.
+      expect(await checkpointer.checkpoint({ onlyWhenIdle: true })).toMatchObject({
+        truncated: false,
+      });
+      await sleep(1_600);
+      expect(await checkpointer.checkpoint({ onlyWhenIdle: true })).toMatchObject({
+        truncated: true,
+      });
+      expect(walBytes(file)).toBe(0);
+      write(1);
+      expect(db.prepare('select count(*) as n from t').get()).toEqual({ n: 2 });
+    } finally {
+      await checkpointer.close();
+      db.close();
+    }
+  });
+
+  it('cuts a WAL past the hard limit in a periodic round even while writers are at work', async () => {
+    const file = join(dir, 'hard.db');
+    const { db, write } = walDatabase(file);
+    const checkpointer = new SqliteCheckpointer(file, {
+      truncateAboveBytes: MIB,
+      truncateUnderLoadAboveBytes: 4 * MIB,
+      idleMs: 60_000,
+    });
+    try {
+      await checkpointer.checkpoint({ onlyWhenIdle: true });
+      write(2);
+      expect(await checkpointer.checkpoint({ onlyWhenIdle: true })).toMatchObject({
+        truncated: false,
+      });
+      // The log starts over once copied back: past the hard limit only if one write is.
+      write(5);
+      expect(walBytes(file)).toBeGreaterThan(4 * MIB);
+      expect(await checkpointer.checkpoint({ onlyWhenIdle: true })).toMatchObject({
+        truncated: true,
+      });
+      expect(walBytes(file)).toBe(0);
+    } finally {
+      await checkpointer.close();
       db.close();
     }
   });

@@ -186,9 +186,9 @@ export class ArtifactService {
   }
 
   /**
-   * An upload this large left a SQLite WAL at least as large, which the periodic PASSIVE
-   * checkpoint would copy back but never shrink: ask now for the checkpoint that also
-   * truncates it (on the checkpointer's worker, so the answer does not wait for it; a
+   * An upload this large left a SQLite WAL at least as large, which the periodic checkpoint
+   * would copy back but shrink only once the database has been idle for a while: ask now
+   * for the checkpoint that also truncates it (on the checkpointer's worker, so the answer does not wait for it; a
    * failure is left to the periodic job, which retries and reports). PostgreSQL: a no-op.
    */
   #afterWrite(bytes: number): void {

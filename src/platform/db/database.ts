@@ -23,10 +23,10 @@ export interface Database {
   /** Runs `work` in one transaction: every query inside commits together or not at all. */
   transaction<T>(work: (trx: Trx) => Promise<T>): Promise<T>;
   /**
-   * SQLite: folds the WAL back into the database file, off the serving thread. PostgreSQL
-   * manages its own WAL: nothing to do (null).
+   * SQLite: folds the WAL back into the database file, off the serving thread (see
+   * SqliteCheckpointer for `onlyWhenIdle`). PostgreSQL manages its own WAL: nothing to do (null).
    */
-  checkpoint(): Promise<CheckpointResult | null>;
+  checkpoint(options?: { onlyWhenIdle?: boolean }): Promise<CheckpointResult | null>;
   close(): Promise<void>;
 }
 
@@ -70,7 +70,7 @@ function createSqlite(file: string): Database {
   const checkpointer = new SqliteCheckpointer(file);
   return {
     ...wrap('sqlite', db),
-    checkpoint: () => checkpointer.checkpoint(),
+    checkpoint: (options) => checkpointer.checkpoint(options),
     async close() {
       await checkpointer.close();
       await db.destroy();
