@@ -26,7 +26,7 @@ import {
   submitBody,
   verifyConditionBody,
 } from './cab-schemas.js';
-import type { CabRequestDetail, CabService } from './cab-service.js';
+import { BAND_COUNT_CAP, type CabRequestDetail, type CabService } from './cab-service.js';
 import type { RequestSort } from './cab-store.js';
 import type { CabRequestSummary } from './cab-view.js';
 
@@ -144,12 +144,14 @@ export function registerCabRoutes(app: FastifyInstance, deps: Deps): void {
               .record(z.string(), z.number())
               .nullable()
               .describe(
-                'Pending requests per band (bands with none left out), with the first page only (null after it); each band counted up to 1,000',
+                `Pending requests per band (bands with none left out), with the first page only (null after it); each band counted up to ${BAND_COUNT_CAP.toLocaleString('en-US')}`,
               ),
             counts_over_cap: z
               .array(z.string())
               .nullable()
-              .describe('The bands with more pending requests than counts_by_band says (1,000+)'),
+              .describe(
+                `The bands with more pending requests than counts_by_band says (${BAND_COUNT_CAP.toLocaleString('en-US')}+)`,
+              ),
           }),
           ...commonErrors,
         },

@@ -54,7 +54,7 @@ import { decisionStatement, signDecision } from './decision-attestation.js';
 
 const DAY_MS = 86_400_000;
 /** The queue's band counts stop here: past a thousand, "1,000+" says as much as the number. */
-const BAND_COUNT_CAP = 1_000;
+export const BAND_COUNT_CAP = 1_000;
 
 /** What the CAB reads of packs (the packs domain's service, behind a narrow interface). */
 export interface PackGateway {
