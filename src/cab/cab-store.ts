@@ -322,7 +322,6 @@ export async function listRequests(
   return rows.map(toRecord);
 }
 
-/** Counts of open requests per band, for the queue's header. */
 export interface BandCounts {
   /** Requests per band, bands with none left out; a band over the cap answers the cap. */
   counts: Record<string, number>;
@@ -331,8 +330,9 @@ export interface BandCounts {
 }
 
 /**
- * Requests per band, each band counted up to `cap`: a count walks one index entry per
- * request, so an exact count of a 90,000-request queue cost the first page 7 ms of its 10.
+ * Open requests per band, for the queue's header, each band counted up to `cap`: a count
+ * walks one index entry per request, so an exact count of a 90,000-request queue cost the
+ * first page 7 ms of its 10.
  */
 export async function countByBand(
   db: Executor,

@@ -120,8 +120,10 @@ export async function insertIntent(db: Executor, intent: IntentRecord): Promise<
   await db.insertInto('intents').values(toRow(intent)).execute();
 }
 
-/** Writes the new state if the stored revision is still `expectedRevision` (the caller holds the row). */
-/** Writes the columns that changed from `before` (never the owner: see transferIntent). */
+/**
+ * Writes the columns that changed from `before` (never the owner: see transferIntent) if the
+ * stored revision is still `before`'s (the caller holds the row).
+ */
 export async function updateIntent(
   db: Executor,
   after: IntentRecord,
