@@ -15,8 +15,10 @@ export function progressLine(label: string, done: number, total: number): string
 }
 
 /**
- * Counts bytes as they pass and reports at every tenth of the total (and at the end), so
- * a long upload shows it is moving without flooding a log.
+ * Counts bytes as they pass and reports at every tenth of the total, so a long upload
+ * shows it is moving without flooding a log. The last line is written with the last byte,
+ * not when the source ends: the server can answer before the file's end-of-stream event
+ * arrives, and a command that returned would then never show its 100 %.
  */
 export function progressMeter(
   label: string,
@@ -25,18 +27,28 @@ export function progressMeter(
 ): Transform {
   let done = 0;
   let lastTenth = -1;
+  let finished = false;
+  const finish = () => {
+    finished = true;
+    report(progressLine(label, done, total));
+  };
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       done += chunk.length;
-      const tenth = total === 0 ? 10 : Math.floor((done * 10) / total);
-      if (tenth > lastTenth && tenth < 10) {
-        lastTenth = tenth;
-        report(progressLine(label, done, total));
+      if (done >= total) {
+        if (!finished) finish();
+      } else {
+        const tenth = Math.floor((done * 10) / total);
+        if (tenth > lastTenth) {
+          lastTenth = tenth;
+          report(progressLine(label, done, total));
+        }
       }
       callback(null, chunk);
     },
     flush(callback) {
-      report(progressLine(label, done, total));
+      // A file that shrank after it was measured, or an empty one, still ends on a line.
+      if (!finished) finish();
       callback();
     },
   });
