@@ -6,6 +6,8 @@
  * verifies the PKCS#7 and its chain; the other file gets only today's SHA-256. Every round
  * uploads a new artifact of each (a mark in the first bytes of the plain file; the PE is
  * signed again with a mark in its overlay, so each round's signature is valid).
+ * CABINET_BENCH_CPU_PROF=<dir> makes the server write a V8 CPU profile there, one per thread
+ * (summarise it with bench/cpu-profile-summary.ts).
  */
 import {
   appendFileSync,
@@ -71,10 +73,11 @@ export async function run(report: Reporter): Promise<void> {
     }
 
     const child = await prepareIntakeChild(workDir);
-    const server = await startServerChild(child, {
-      ...benchEnv(database),
-      CABINET_MAX_UPLOAD_BYTES: String(2 * UPLOAD_MB * MB),
-    });
+    const server = await startServerChild(
+      child,
+      { ...benchEnv(database), CABINET_MAX_UPLOAD_BYTES: String(2 * UPLOAD_MB * MB) },
+      { profileAs: 'authenticode' },
+    );
     const times = { plain: [] as number[], signed: [] as number[] };
     try {
       for (let round = 0; round < ROUNDS; round++) {

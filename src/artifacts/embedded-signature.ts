@@ -35,7 +35,8 @@ export type ScannedFile =
   | { kind: 'signed'; image: SignedImage };
 
 export interface SignatureScan {
-  observe(chunk: Buffer): void;
+  /** A promise when the scan cannot take the chunk yet (the worker is behind): wait for it. */
+  observe(chunk: Buffer): undefined | Promise<void>;
   /** `reread` streams the same bytes again, for a digest the upload pass did not compute. */
   finish(size: number, reread: () => AsyncIterable<Uint8Array>): Promise<ScannedFile>;
   /** The upload failed before finish: let go of what the scan holds. */
@@ -70,16 +71,13 @@ export function createSignatureScan(options: SignatureScanOptions = {}): Signatu
   let msiBytes = 0;
   let msiTooLarge = false;
 
-  const follow = (chunk: Buffer) => {
+  const follow = (chunk: Buffer): undefined | Promise<void> => {
     if (!follower) return;
     if (follower.kind === 'pe') {
       follower.hasher.update(chunk);
       return;
     }
-    if (follower.kind === 'pe-offloaded') {
-      follower.job.update(chunk);
-      return;
-    }
+    if (follower.kind === 'pe-offloaded') return follower.job.update(chunk);
     msiBytes += chunk.length;
     if (msiBytes > MSI_VERIFY_MAX_BYTES) {
       msiTooLarge = true;
@@ -102,24 +100,21 @@ export function createSignatureScan(options: SignatureScanOptions = {}): Signatu
     } else if (isCompoundFile(head)) follower = { kind: 'msi', chunks: [] };
     const pending = head;
     head = Buffer.alloc(0);
-    follow(pending);
+    return follow(pending);
   };
 
   return {
     observe(chunk) {
-      if (decided) {
-        follow(chunk);
-        return;
-      }
+      if (decided) return follow(chunk);
       head = Buffer.concat([head, chunk]);
-      if (head.length >= SNIFF_BYTES) decide();
+      return head.length >= SNIFF_BYTES ? decide() : undefined;
     },
     abort() {
       if (follower?.kind === 'pe-offloaded') follower.job.abort();
       follower = null;
     },
     async finish(size, reread) {
-      if (!decided) decide();
+      if (!decided) await decide();
       if (msiTooLarge) {
         return {
           kind: 'invalid',

@@ -1,22 +1,59 @@
 import type { Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../platform/worker-spawn.js';
-import type { PeHashRecycle, PeHashRequest, PeHashResponse } from './pe-hash-worker.js';
+import type { PeHashData, PeHashRequest, PeHashResponse } from './pe-hash-worker.js';
 import type { PeScanData } from './pe-scan-data.js';
 
 /**
- * Bytes cross to the worker in batches this large, each a fresh buffer whose memory is
- * transferred, not copied: one memcpy on this thread per byte, one message per MiB.
+ * Bytes cross to the worker through memory both threads share: slots this large, filled here
+ * and hashed there, then handed back. A transferred buffer would do the same work, but every
+ * one arrives as new external memory on the other thread, and that churn (256 of them per
+ * 256 MB, each way) kept V8's collector marking the heap on every core while the upload ran.
  */
-const BATCH_BYTES = 1024 * 1024;
-/** Batches kept for reuse: enough for the worker to lag a few MiB behind the upload. */
-const MAX_SPARES = 16;
+const SLOT_BYTES = 1024 * 1024;
+/** Enough for the worker to lag a few MiB behind the upload; then the upload waits for it. */
+const SLOTS = 16;
+/** The memory the slots share: an upload feeding more than this at once waits for the worker. */
+export const PE_HASH_SHARED_BYTES = SLOT_BYTES * SLOTS;
 
 /** One upload's bytes on their way to the worker. */
 export interface PeHashJob {
-  update(chunk: Buffer): void;
+  /** Resolves once the chunk is handed over when every slot was in use; else returns at once. */
+  update(chunk: Buffer): undefined | Promise<void>;
   finish(size: number): Promise<PeScanData>;
   /** The upload failed: the worker forgets the job. */
   abort(): void;
+}
+
+/** The slots of one worker's shared memory: which are free, and who waits for one. */
+class SlotRing {
+  readonly shared = new SharedArrayBuffer(PE_HASH_SHARED_BYTES);
+  readonly views = Array.from({ length: SLOTS }, (_, slot) =>
+    Buffer.from(this.shared, slot * SLOT_BYTES, SLOT_BYTES),
+  );
+  readonly #free = Array.from({ length: SLOTS }, (_, slot) => slot);
+  readonly #waiting: Array<{ resolve(): void; reject(error: Error): void }> = [];
+  #failure: Error | null = null;
+
+  take(): number | undefined {
+    return this.#failure ? undefined : this.#free.pop();
+  }
+
+  give(slot: number): void {
+    this.#free.push(slot);
+    this.#waiting.shift()?.resolve();
+  }
+
+  /** Settles when a slot may be free (take again: another job can be first). */
+  freed(): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+  }
+
+  /** The worker is gone with the slots it held: nobody waits for them any more. */
+  fail(error: Error): void {
+    this.#failure = error;
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
+  }
 }
 
 /**
@@ -25,82 +62,99 @@ export interface PeHashJob {
  * One worker, started on first use and reused, hashes beside the main thread instead.
  */
 export class PeHashWorker {
-  #worker: Worker | null = null;
+  #worker: { thread: Worker; ring: SlotRing } | null = null;
   #nextId = 1;
   readonly #pending = new Map<
     number,
     { resolve(scan: PeScanData): void; reject(e: Error): void }
   >();
-  /** Hashed batches handed back, at most MAX_SPARES kept. */
-  readonly #spares: ArrayBuffer[] = [];
 
   start(): PeHashJob {
-    const worker = this.#ensure();
+    const current = this.#ensure();
+    const { thread, ring } = current;
     const id = this.#nextId++;
-    let batch = this.#batch();
+    let slot: number | undefined;
     let filled = 0;
-    const flush = () => {
-      if (filled === 0) return;
-      const bytes = new Uint8Array(batch.buffer, batch.byteOffset, filled);
-      worker.postMessage({ id, chunk: bytes } satisfies PeHashRequest, [
-        batch.buffer as ArrayBuffer,
-      ]);
-      batch = this.#batch();
+    const post = () => {
+      if (slot === undefined) return;
+      thread.postMessage({ id, slot, length: filled } satisfies PeHashRequest);
+      slot = undefined;
       filled = 0;
     };
+    const copyIn = (chunk: Buffer): undefined | Promise<void> => {
+      for (let offset = 0; offset < chunk.length; ) {
+        slot ??= ring.take();
+        if (slot === undefined) {
+          const rest = chunk.subarray(offset);
+          return ring.freed().then(() => copyIn(rest));
+        }
+        const copied = chunk.copy(ring.views[slot]!, filled, offset);
+        filled += copied;
+        offset += copied;
+        if (filled === SLOT_BYTES) post();
+      }
+      return undefined;
+    };
+    /** Set while a chunk waits for a slot: what comes after it waits behind it, in order. */
+    let waiting: Promise<void> | undefined;
+    const queued = (pending: Promise<void>): Promise<void> => {
+      const settled: Promise<void> = pending.finally(() => {
+        if (waiting === settled) waiting = undefined;
+      });
+      waiting = settled;
+      return settled;
+    };
     return {
-      update(chunk) {
-        for (let offset = 0; offset < chunk.length; ) {
-          const copied = chunk.copy(batch, filled, offset);
-          filled += copied;
-          offset += copied;
-          if (filled === BATCH_BYTES) flush();
-        }
+      update: (chunk) => {
+        if (waiting) return queued(waiting.then(() => copyIn(chunk)));
+        const pending = copyIn(chunk);
+        return pending && queued(pending);
       },
-      finish: (size) => {
-        if (this.#worker !== worker) {
-          return Promise.reject(new Error('Authenticode hashing failed: its worker stopped.'));
+      finish: async (size) => {
+        await waiting;
+        if (this.#worker !== current) {
+          throw new Error('Authenticode hashing failed: its worker stopped.');
         }
-        flush();
+        post();
         return new Promise<PeScanData>((resolve, reject) => {
           this.#pending.set(id, { resolve, reject });
-          worker.postMessage({ id, finish: size } satisfies PeHashRequest);
+          thread.postMessage({ id, finish: size } satisfies PeHashRequest);
         });
       },
       abort: () => {
-        worker.postMessage({ id, abort: true } satisfies PeHashRequest);
+        if (slot !== undefined) ring.give(slot);
+        slot = undefined;
+        thread.postMessage({ id, abort: true } satisfies PeHashRequest);
       },
     };
   }
 
-  /**
-   * A batch buffer: one the worker handed back when there is one. Fresh memory costs a page
-   * fault per 4 KiB on first write, which measured here made the copy dearer than hashing.
-   */
-  #batch(): Buffer {
-    const spare = this.#spares.pop();
-    return spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(BATCH_BYTES);
-  }
-
   async close(): Promise<void> {
-    const worker = this.#worker;
+    const current = this.#worker;
     this.#worker = null;
-    if (!worker) return;
-    await worker.terminate();
+    if (!current) return;
+    const stopped = new Error('Authenticode hashing stopped: the service is closing.');
+    // Before the worker goes: a slot it hands back now must not wake an upload to go on.
+    current.ring.fail(stopped);
+    await current.thread.terminate();
     // Nothing will answer what it held.
     for (const [id, pending] of this.#pending) {
       this.#pending.delete(id);
-      pending.reject(new Error('Authenticode hashing stopped: the service is closing.'));
+      pending.reject(stopped);
     }
   }
 
-  #ensure(): Worker {
+  #ensure(): { thread: Worker; ring: SlotRing } {
     if (this.#worker) return this.#worker;
-    const worker = spawnModuleWorker(import.meta.url, 'pe-hash-worker');
-    worker.unref();
-    worker.on('message', (response: PeHashResponse | PeHashRecycle) => {
-      if ('recycle' in response) {
-        if (this.#spares.length < MAX_SPARES) this.#spares.push(response.recycle);
+    const ring = new SlotRing();
+    const thread = spawnModuleWorker(import.meta.url, 'pe-hash-worker', {
+      workerData: { shared: ring.shared, slotBytes: SLOT_BYTES } satisfies PeHashData,
+    });
+    thread.unref();
+    const current = { thread, ring };
+    thread.on('message', (response: PeHashResponse) => {
+      if ('free' in response) {
+        ring.give(response.free);
         return;
       }
       const pending = this.#pending.get(response.id);
@@ -109,15 +163,16 @@ export class PeHashWorker {
       if (response.ok) pending.resolve(response.scan);
       else pending.reject(new Error(`Authenticode hashing failed: ${response.message}`));
     });
-    worker.on('error', (error) => {
+    thread.on('error', (error) => {
       // Whatever it held fails; the next upload starts another.
-      if (this.#worker === worker) this.#worker = null;
+      if (this.#worker === current) this.#worker = null;
+      ring.fail(error);
       for (const [id, pending] of this.#pending) {
         this.#pending.delete(id);
         pending.reject(error);
       }
     });
-    this.#worker = worker;
-    return worker;
+    this.#worker = current;
+    return current;
   }
 }

@@ -1,25 +1,30 @@
 /**
  * Worker thread of PeHashWorker: runs the Authenticode PE hasher over an upload's bytes on
- * the second core while the main thread stores them. Jobs are independent (one per upload).
+ * the second core while the main thread stores them. Jobs are independent (one per upload);
+ * their bytes arrive in slots of the memory both threads share.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { createPeHasher, type PeHasher } from './authenticode/index.js';
 import { finishPeScan, type PeScanData } from './pe-scan-data.js';
 
+/** What the worker starts with: the shared slots it reads. */
+export interface PeHashData {
+  shared: SharedArrayBuffer;
+  slotBytes: number;
+}
+
 export type PeHashRequest =
-  | { id: number; chunk: Uint8Array }
+  | { id: number; slot: number; length: number }
   | { id: number; finish: number }
   | { id: number; abort: true };
 
-/** A batch buffer handed back once hashed. */
-export interface PeHashRecycle {
-  recycle: ArrayBuffer;
-}
-
 export type PeHashResponse =
+  /** The slot is hashed: it may be filled again. */
+  | { free: number }
   | { id: number; ok: true; scan: PeScanData }
   | { id: number; ok: false; message: string };
 
+const { shared, slotBytes } = (workerData ?? {}) as PeHashData;
 const jobs = new Map<number, PeHasher>();
 
 async function finish(id: number, size: number): Promise<PeHashResponse> {
@@ -29,16 +34,18 @@ async function finish(id: number, size: number): Promise<PeHashResponse> {
 }
 
 parentPort?.on('message', (request: PeHashRequest) => {
-  if ('chunk' in request) {
+  if ('slot' in request) {
     let hasher = jobs.get(request.id);
     if (!hasher) {
       hasher = createPeHasher();
       jobs.set(request.id, hasher);
     }
-    hasher.update(request.chunk);
-    // Hashed: the memory goes back to be filled again (fresh buffers cost page faults).
-    const recycled: PeHashRecycle = { recycle: request.chunk.buffer as ArrayBuffer };
-    parentPort?.postMessage(recycled, [recycled.recycle]);
+    try {
+      // The hasher copies what it keeps: the slot is overwritten once it is handed back.
+      hasher.update(new Uint8Array(shared, request.slot * slotBytes, request.length));
+    } finally {
+      parentPort?.postMessage({ free: request.slot } satisfies PeHashResponse);
+    }
     return;
   }
   if ('abort' in request) {

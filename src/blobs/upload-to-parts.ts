@@ -33,8 +33,11 @@ export async function uploadToParts(
   limit: number,
   startedAt: string,
   report: LeftoverReporter = warnLeftover,
-  /** Sees every chunk in order, in the same pass as the hash (e.g. an Authenticode digest). */
-  observe?: (chunk: Buffer) => void,
+  /**
+   * Sees every chunk in order, in the same pass as the hash (e.g. an Authenticode digest); a
+   * promise it returns holds the next read back until it settles.
+   */
+  observe?: (chunk: Buffer) => undefined | Promise<void>,
 ): Promise<UploadedParts> {
   // Checks the declared length and the encoding first: a refusal writes nothing at all.
   const body = uploadBody(source, limit);
@@ -50,7 +53,8 @@ export async function uploadToParts(
   try {
     for await (const chunk of body) {
       hash.update(chunk);
-      observe?.(chunk);
+      const observed = observe?.(chunk);
+      if (observed) await observed;
       size += chunk.length;
       for (let offset = 0; offset < chunk.length; ) {
         const copied = chunk.copy(part, filled, offset);

@@ -139,7 +139,9 @@ export function createPeHasher(options: PeHasherOptions = {}): PeHasher {
       const at = position;
       position += chunk.length;
       if (state.kind === 'prefix') {
-        state.pending.push(chunk);
+        // A copy: the caller may fill the chunk's memory again once update returns (the
+        // worker's shared slots), and the prefix can wait for more than one chunk.
+        state.pending.push(Buffer.from(chunk));
         state.buffered += chunk.length;
         decide(false);
         return;
