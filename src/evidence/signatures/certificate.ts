@@ -21,39 +21,62 @@ export const DIGITAL_SIGNATURE_FLAG: number = KeyUsageFlags.digitalSignature;
  * CPU-only and synchronous.
  */
 export interface ParsedCertificate {
-  der: Buffer;
+  readonly der: Buffer;
   /** RFC 4514 string, e.g. `CN=Acme Code Signing, O=Acme`. */
-  subject: string;
-  issuer: string;
+  readonly subject: string;
+  readonly issuer: string;
   /** Lowercase hex, as printed by `openssl x509 -serial` (lowercased). */
-  serialNumber: string;
-  notBefore: Date;
-  notAfter: Date;
+  readonly serialNumber: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
   /** basicConstraints cA. */
-  isCa: boolean;
-  pathLength: number | undefined;
+  readonly isCa: boolean;
+  readonly pathLength: number | undefined;
   /** keyUsage bit flags (KeyUsageFlags), undefined when the extension is absent. */
-  keyUsage: number | undefined;
+  readonly keyUsage: number | undefined;
   /** extKeyUsage OIDs, undefined when the extension is absent. */
-  extendedKeyUsages: string[] | undefined;
+  readonly extendedKeyUsages: string[] | undefined;
   /** OIDs of every extension present. */
-  extensionOids: string[];
-  publicKey: KeyObject;
+  readonly extensionOids: string[];
+  readonly publicKey: KeyObject;
   /** SHA-256 of the DER encoding, lowercase hex. */
-  sha256: string;
-  native: NodeCertificate;
+  readonly sha256: string;
+  readonly native: NodeCertificate;
 }
+
+/**
+ * Certificates already read, by the SHA-256 of their DER. The same few recur on every check (a
+ * publisher's chain on each of its uploads, the trust anchors on every judgement), and reading
+ * one with both libraries costs about 1–2 ms, most of a warm Authenticode judgement. Only
+ * certificates that parsed are kept, at most CERTIFICATE_CACHE_SIZE, the oldest going first.
+ */
+const parsedCertificates = new Map<string, ParsedCertificate>();
+export const CERTIFICATE_CACHE_SIZE = 512;
 
 /** Parses DER; undefined when it is not an X.509 certificate both libraries can read. */
 export function parseCertificateDer(der: Buffer): ParsedCertificate | undefined {
+  const sha256 = createHash('sha256').update(der).digest('hex');
+  const known = parsedCertificates.get(sha256);
+  if (known) return known;
+  const parsed = readCertificate(der, sha256);
+  if (!parsed) return undefined;
+  if (parsedCertificates.size >= CERTIFICATE_CACHE_SIZE) {
+    parsedCertificates.delete(parsedCertificates.keys().next().value as string);
+  }
+  parsedCertificates.set(sha256, parsed);
+  return parsed;
+}
+
+function readCertificate(der: Buffer, sha256: string): ParsedCertificate | undefined {
   try {
     const native = new NodeCertificate(der);
     const cert = new X509Certificate(der);
     const basic = cert.getExtension(BasicConstraintsExtension);
     const usage = cert.getExtension(KeyUsagesExtension);
     const extended = cert.getExtension(ExtendedKeyUsageExtension);
-    return {
-      der,
+    // Shared by every caller from now on: none may change it.
+    return Object.freeze({
+      der: Buffer.from(der),
       subject: cert.subject,
       issuer: cert.issuer,
       serialNumber: cert.serialNumber.toLowerCase(),
@@ -66,9 +89,9 @@ export function parseCertificateDer(der: Buffer): ParsedCertificate | undefined 
       extensionOids: cert.extensions.map((extension) => extension.type),
       // Reading the key here makes an unusable key (e.g. an off-curve point) a parse error.
       publicKey: native.publicKey,
-      sha256: createHash('sha256').update(der).digest('hex'),
+      sha256,
       native,
-    };
+    } satisfies ParsedCertificate);
   } catch {
     return undefined;
   }
