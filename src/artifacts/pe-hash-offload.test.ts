@@ -72,6 +72,23 @@ describe('PeHashWorker', () => {
     await expect(job.finish(4096)).rejects.toThrow(/worker stopped/);
   });
 
+  it('drops what an aborted job still had waiting for a slot, and keeps serving others', async () => {
+    const worker = new PeHashWorker();
+    try {
+      const dropped = worker.start();
+      const waiting = dropped.update(Buffer.alloc(PE_HASH_SHARED_BYTES * 2));
+      expect(waiting).toBeInstanceOf(Promise);
+      dropped.abort();
+      await waiting;
+      const next = worker.start();
+      await feed(next, signed);
+      const scan = await next.finish(signed.length);
+      expect(scan.kind).toBe('signed');
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('fails a job that waits for a slot when the service closes, instead of hanging', async () => {
     const worker = new PeHashWorker();
     const job = worker.start();

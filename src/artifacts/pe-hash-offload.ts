@@ -75,6 +75,7 @@ export class PeHashWorker {
     const id = this.#nextId++;
     let slot: number | undefined;
     let filled = 0;
+    let aborted = false;
     const post = () => {
       if (slot === undefined) return;
       thread.postMessage({ id, slot, length: filled } satisfies PeHashRequest);
@@ -82,6 +83,8 @@ export class PeHashWorker {
       filled = 0;
     };
     const copyIn = (chunk: Buffer): undefined | Promise<void> => {
+      // A chunk that waited for a slot past abort: the worker has forgotten the job.
+      if (aborted) return undefined;
       for (let offset = 0; offset < chunk.length; ) {
         slot ??= ring.take();
         if (slot === undefined) {
@@ -122,6 +125,7 @@ export class PeHashWorker {
         });
       },
       abort: () => {
+        aborted = true;
         if (slot !== undefined) ring.give(slot);
         slot = undefined;
         thread.postMessage({ id, abort: true } satisfies PeHashRequest);
