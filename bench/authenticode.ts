@@ -6,8 +6,8 @@
  * verifies the PKCS#7 and its chain; the other file gets only today's SHA-256. Every round
  * uploads a new artifact of each (a mark in the first bytes of the plain file; the PE is
  * signed again with a mark in its overlay, so each round's signature is valid).
- * CABINET_BENCH_CPU_PROF=<dir> makes the server write a V8 CPU profile there, one per thread
- * (summarise it with bench/cpu-profile-summary.ts).
+ * CABINET_BENCH_CPU_PROF=<dir> makes the server write its main thread's V8 CPU profile there
+ * (summarise it with bench/cpu-profile-summary.ts); the hash worker's time is not in it.
  */
 import {
   appendFileSync,
